@@ -1,0 +1,57 @@
+package fakeig
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+type delays struct {
+	mu sync.Mutex
+	by map[string]time.Duration
+}
+
+// SetDelay makes every response about the post or story with this shortcode
+// (or StoryID) wait d before answering: pages, API calls and its CDN files.
+// d <= 0 removes the delay. Waiting responses are aborted by Close or when the
+// client goes away.
+func (s *Server) SetDelay(code string, d time.Duration) {
+	key := code
+	if f := s.cat.lookup(code); f != nil {
+		key = f.Code
+	}
+	s.delays.mu.Lock()
+	defer s.delays.mu.Unlock()
+	if s.delays.by == nil {
+		s.delays.by = make(map[string]time.Duration)
+	}
+	if d <= 0 {
+		delete(s.delays.by, key)
+		return
+	}
+	s.delays.by[key] = d
+}
+
+func (s *Server) delayFor(key string) time.Duration {
+	s.delays.mu.Lock()
+	defer s.delays.mu.Unlock()
+	return s.delays.by[key]
+}
+
+// wait applies the delay of key. When the wait is cut short the handler's
+// response is aborted (connection dropped), like a hanging server.
+func (s *Server) wait(r *http.Request, key string) {
+	d := s.delayFor(key)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		panic(http.ErrAbortHandler)
+	case <-s.closed:
+		panic(http.ErrAbortHandler)
+	}
+}

@@ -1,0 +1,133 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/commands"
+	"maunium.net/go/mautrix/id"
+)
+
+// moderatorPowerLevel is the power level from which a room member may turn the bridge on or off
+// in that room, the usual "moderator" level of Matrix clients.
+const moderatorPowerLevel = 50
+
+var helpSectionRoom = commands.HelpSection{Name: "Instagram links in this room", Order: 5}
+
+func (ic *Connector) registerCommands() {
+	ic.Bridge.Commands.(*commands.Processor).AddHandlers(
+		&commands.FullHandler{
+			Func: func(ce *commands.Event) { ic.cmdSetEnabled(ce, true) },
+			Name: "enable",
+			Help: commands.HelpMeta{
+				Section:     helpSectionRoom,
+				Description: "Answer Instagram links in this room (room moderators and bridge admins).",
+			},
+		},
+		&commands.FullHandler{
+			Func: func(ce *commands.Event) { ic.cmdSetEnabled(ce, false) },
+			Name: "disable",
+			Help: commands.HelpMeta{
+				Section:     helpSectionRoom,
+				Description: "Stop answering Instagram links in this room (room moderators and bridge admins).",
+			},
+		},
+		&commands.FullHandler{
+			Func: ic.cmdStatus,
+			Name: "status",
+			Help: commands.HelpMeta{
+				Section:     commands.HelpSectionGeneral,
+				Description: "Show watched rooms, links answered and failed, and the yt-dlp version.",
+			},
+		},
+	)
+}
+
+// routeManagementRoomLinks puts a filter in front of bridgev2's command processor: in a management
+// room every message is read as a command, but a message with an Instagram link is answered as a
+// link (handleMessage marked it) instead of getting "Unknown command".
+func (ic *Connector) routeManagementRoomLinks() {
+	ic.Bridge.Commands = &linkAwareCommands{next: ic.Bridge.Commands, ic: ic}
+}
+
+type linkAwareCommands struct {
+	next bridgev2.CommandProcessor
+	ic   *Connector
+}
+
+func (lc *linkAwareCommands) Handle(ctx context.Context, roomID id.RoomID, eventID id.EventID, user *bridgev2.User, message string, replyTo id.EventID) {
+	if lc.ic.isLinkMessage(eventID) {
+		return
+	}
+	lc.next.Handle(ctx, roomID, eventID, user, message, replyTo)
+}
+
+func (ic *Connector) cmdSetEnabled(ce *commands.Event, enabled bool) {
+	room, err := ic.rooms.Get(ce.Ctx, ce.RoomID)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to look up room")
+		ce.Reply("Failed to look up this room.")
+		return
+	} else if room == nil {
+		ce.Reply("This room is not watched; invite me to it first.")
+		return
+	}
+	if !ic.mayConfigureRoom(ce) {
+		ce.Reply("Only room moderators (power level %d or more) and bridge admins can change this.", moderatorPowerLevel)
+		return
+	}
+	if room.Enabled == enabled {
+		ce.Reply("Instagram links in this room are already %s.", enabledWord(enabled))
+		return
+	}
+	if err = ic.rooms.SetEnabled(ce.Ctx, ce.RoomID, enabled); err != nil {
+		ce.Log.Err(err).Msg("Failed to change room setting")
+		ce.Reply("Failed to save the setting.")
+		return
+	}
+	ce.Reply("Instagram links in this room are now %s.", enabledWord(enabled))
+}
+
+func enabledWord(enabled bool) string {
+	if enabled {
+		return "answered"
+	}
+	return "ignored"
+}
+
+func (ic *Connector) mayConfigureRoom(ce *commands.Event) bool {
+	if ce.User.Permissions.Admin {
+		return true
+	}
+	levels, err := ic.mc.Bot.PowerLevels(ce.Ctx, ce.RoomID)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to get power levels")
+		return false
+	}
+	return levels.GetUserLevel(ce.User.MXID) >= moderatorPowerLevel
+}
+
+func (ic *Connector) cmdStatus(ce *commands.Event) {
+	watched, enabled, err := ic.rooms.Count(ce.Ctx)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to count rooms")
+		ce.Reply("Failed to read the status.")
+		return
+	}
+	counts, err := ic.jobs.Counts(ce.Ctx)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to count jobs")
+		ce.Reply("Failed to read the status.")
+		return
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "* Watched rooms: %d (%d answering links)\n", watched, enabled)
+	fmt.Fprintf(&out, "* Links answered: %d, failed: %d, in progress: %d\n", counts.Done, counts.Failed, counts.Pending)
+	fmt.Fprintf(&out, "* yt-dlp: %s\n", ic.ytdlpVersion.Load())
+	if room, err := ic.rooms.Get(ce.Ctx, ce.RoomID); err == nil && room != nil {
+		fmt.Fprintf(&out, "* This room: links are %s\n", enabledWord(room.Enabled))
+	}
+	ce.Reply(out.String())
+}

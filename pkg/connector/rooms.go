@@ -1,0 +1,110 @@
+package connector
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+)
+
+// watchedRoom is a room the bot was invited to and is in.
+type watchedRoom struct {
+	RoomID   id.RoomID
+	Inviter  id.UserID
+	JoinedAt time.Time
+	Enabled  bool
+}
+
+// roomStore keeps the watched rooms in the database with a read-through cache, because every
+// message in every room the bot is in asks whether its room is watched.
+type roomStore struct {
+	db    *dbutil.Database
+	lock  sync.RWMutex
+	cache map[id.RoomID]*watchedRoom
+}
+
+func newRoomStore(db *dbutil.Database) *roomStore {
+	return &roomStore{db: db, cache: make(map[id.RoomID]*watchedRoom)}
+}
+
+// Get returns the watched room, or nil when the room is not watched.
+func (rs *roomStore) Get(ctx context.Context, roomID id.RoomID) (*watchedRoom, error) {
+	rs.lock.RLock()
+	room, ok := rs.cache[roomID]
+	rs.lock.RUnlock()
+	if ok {
+		return room, nil
+	}
+	var r watchedRoom
+	var joinedAt int64
+	err := rs.db.QueryRow(ctx,
+		"SELECT room_id, inviter, joined_at, enabled FROM igbridge_room WHERE room_id=$1", roomID,
+	).Scan(&r.RoomID, &r.Inviter, &joinedAt, &r.Enabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		room = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("failed to get watched room: %w", err)
+	} else {
+		r.JoinedAt = time.UnixMilli(joinedAt)
+		room = &r
+	}
+	rs.lock.Lock()
+	rs.cache[roomID] = room
+	rs.lock.Unlock()
+	return room, nil
+}
+
+// Watch starts watching a room the bot joined; an existing row keeps its settings.
+func (rs *roomStore) Watch(ctx context.Context, roomID id.RoomID, inviter id.UserID) error {
+	_, err := rs.db.Exec(ctx, `
+		INSERT INTO igbridge_room (room_id, inviter, joined_at, enabled) VALUES ($1, $2, $3, true)
+		ON CONFLICT (room_id) DO NOTHING
+	`, roomID, inviter, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("failed to watch room: %w", err)
+	}
+	rs.forget(roomID)
+	return nil
+}
+
+// Unwatch stops watching a room the bot left or was removed from.
+func (rs *roomStore) Unwatch(ctx context.Context, roomID id.RoomID) error {
+	_, err := rs.db.Exec(ctx, "DELETE FROM igbridge_room WHERE room_id=$1", roomID)
+	if err != nil {
+		return fmt.Errorf("failed to unwatch room: %w", err)
+	}
+	rs.forget(roomID)
+	return nil
+}
+
+// SetEnabled turns answering in a watched room on or off.
+func (rs *roomStore) SetEnabled(ctx context.Context, roomID id.RoomID, enabled bool) error {
+	_, err := rs.db.Exec(ctx, "UPDATE igbridge_room SET enabled=$2 WHERE room_id=$1", roomID, enabled)
+	if err != nil {
+		return fmt.Errorf("failed to update room: %w", err)
+	}
+	rs.forget(roomID)
+	return nil
+}
+
+// Count returns how many rooms are watched and how many of them have answering enabled.
+func (rs *roomStore) Count(ctx context.Context) (watched, enabled int, err error) {
+	err = rs.db.QueryRow(ctx,
+		"SELECT COUNT(*), COUNT(CASE WHEN enabled THEN 1 END) FROM igbridge_room",
+	).Scan(&watched, &enabled)
+	if err != nil {
+		err = fmt.Errorf("failed to count rooms: %w", err)
+	}
+	return
+}
+
+func (rs *roomStore) forget(roomID id.RoomID) {
+	rs.lock.Lock()
+	delete(rs.cache, roomID)
+	rs.lock.Unlock()
+}

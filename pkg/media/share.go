@@ -1,0 +1,66 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// ErrShareUnresolved means a /share/ link did not redirect to a post.
+var ErrShareUnresolved = errors.New("share link could not be resolved")
+
+// maxShareBodyRead bounds how much of a share response is drained so the connection can be reused.
+const maxShareBodyRead = 4 << 10
+
+// ResolveShare turns a LinkShare into the LinkPost it redirects to, without following the redirect.
+// Non-share links are returned unchanged.
+func ResolveShare(ctx context.Context, client *http.Client, link Link) (Link, error) {
+	if link.Kind != LinkShare {
+		return link, nil
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	// Following the redirect would fetch the post page (or a login wall) for nothing.
+	noFollow := *client
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link.URL(), nil)
+	if err != nil {
+		return Link{}, fmt.Errorf("failed to prepare share link request: %w", err)
+	}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		return Link{}, fmt.Errorf("failed to request share link: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxShareBodyRead))
+
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return Link{}, fmt.Errorf("%w: %s returned status %d", ErrShareUnresolved, link.Key(), resp.StatusCode)
+	}
+	location := resp.Header.Get("Location")
+	if location == "" {
+		return Link{}, fmt.Errorf("%w: %s redirected without a location", ErrShareUnresolved, link.Key())
+	}
+	// Location may be relative to the share URL.
+	target, err := req.URL.Parse(location)
+	if err != nil {
+		return Link{}, fmt.Errorf("%w: %s redirected to an invalid location: %w", ErrShareUnresolved, link.Key(), err)
+	}
+	if strings.HasPrefix(target.Path, "/accounts/login") {
+		return Link{}, fmt.Errorf("%w: %s redirected to the login page", ErrShareUnresolved, link.Key())
+	}
+	resolved, ok := ParseLink(target.String())
+	if !ok || resolved.Kind != LinkPost {
+		return Link{}, fmt.Errorf("%w: %s redirected to %s%s, not a post", ErrShareUnresolved, link.Key(), target.Host, target.Path)
+	}
+	return resolved, nil
+}

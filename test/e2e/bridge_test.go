@@ -1,0 +1,273 @@
+package e2e
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+
+	"github.com/igbridge/igbridge/internal/fakeig"
+)
+
+// TestBridge runs the user-visible scenarios on one set-up; each subtest uses its own rooms.
+func TestBridge(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	alice := e.hs.RegisterUser(t, "alice")
+	mallory := e.hs.RegisterUser(t, "mallory")
+
+	t.Run("InviteAllowed", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		e.settle(t, alice, roomID)
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_room WHERE room_id=$1 AND inviter=$2 AND enabled", roomID, alice.UserID); n != 1 {
+			t.Fatalf("room rows = %d, want 1", n)
+		}
+	})
+
+	t.Run("InviteRefused", func(t *testing.T) {
+		roomID := mallory.NewRoom(t)
+		mallory.Invite(t, roomID, e.bot)
+		mallory.WaitForMembership(t, roomID, e.bot, event.MembershipLeave, replyTimeout)
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_room WHERE room_id=$1", roomID); n != 0 {
+			t.Fatalf("a refused room is watched (%d rows)", n)
+		}
+	})
+
+	t.Run("Reel", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		fixture, _ := e.ig.Fixture(fakeig.CodeReel)
+		origID, got := sendAndWait(t, alice, roomID,
+			"look at this https://www.instagram.com/reel/"+fakeig.CodeReel+"/?igsh=abc123 !", 1)
+		evt := got[0]
+		if evt.Sender != ghostID("instagram") {
+			t.Fatalf("reply sender = %s, want the ghost %s", evt.Sender, ghostID("instagram"))
+		}
+		content := evt.Content.AsMessage()
+		if content.MsgType != event.MsgVideo {
+			t.Fatalf("msgtype = %s, want m.video", content.MsgType)
+		}
+		if content.RelatesTo.GetReplyTo() != origID {
+			t.Fatalf("not a reply to the link message")
+		}
+		e.checkMedia(t, alice, evt, fixture.Items[0].MediaURL)
+		info := content.Info
+		if info.MimeType != "video/mp4" || info.Width != 320 || info.Height != 240 || info.Duration != 2000 {
+			t.Fatalf("info = %+v, want video/mp4 320x240 2000 ms", info)
+		}
+		if info.ThumbnailURL == "" || info.ThumbnailInfo == nil || info.ThumbnailInfo.MimeType != "image/jpeg" {
+			t.Fatalf("video has no JPEG thumbnail: %+v", info)
+		}
+		thumb, _ := e.ig.Media(fixture.Items[0].ThumbURL)
+		if got := alice.DownloadMedia(t, info.ThumbnailURL); string(got) != string(thumb) {
+			t.Fatalf("thumbnail bytes differ from the fake's")
+		}
+		mustContain(t, "body", content.Body, "Instagram (@instagram)")
+		mustContain(t, "body", content.Body, "Reel caption with #hashtag")
+		mustContain(t, "body", content.Body, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/")
+		mustContain(t, "formatted_body", content.FormattedBody, "second line")
+		profile, err := alice.GetDisplayName(t.Context(), ghostID("instagram"))
+		if err != nil || profile.DisplayName != "Instagram (Instagram)" {
+			t.Fatalf("ghost display name = %+v (%v), want %q", profile, err, "Instagram (Instagram)")
+		}
+	})
+
+	t.Run("Image", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		fixture, _ := e.ig.Fixture(fakeig.CodeImage)
+		_, got := sendAndWait(t, alice, roomID, "https://instagram.com/p/"+fakeig.CodeImage, 1)
+		content := got[0].Content.AsMessage()
+		if got[0].Sender != ghostID(fixture.Username) || content.MsgType != event.MsgImage {
+			t.Fatalf("got %s from %s, want m.image from the ghost", content.MsgType, got[0].Sender)
+		}
+		e.checkMedia(t, alice, got[0], fixture.Items[0].MediaURL)
+		if content.Info.MimeType != "image/jpeg" || content.Info.Width != fixture.Items[0].Width {
+			t.Fatalf("info = %+v", content.Info)
+		}
+		// The caption has HTML-special characters: escaped in HTML, verbatim in the body.
+		mustContain(t, "body", content.Body, `<b>"Tom & Jerry"</b>`)
+		mustContain(t, "formatted_body", content.FormattedBody, "&lt;b&gt;&#34;Tom &amp; Jerry&#34;&lt;/b&gt;")
+	})
+
+	t.Run("Carousel", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		fixture, _ := e.ig.Fixture(fakeig.CodeCarousel)
+		_, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/"+fixture.Username+"/p/"+fakeig.CodeCarousel+"/", 3)
+		wantTypes := []event.MessageType{event.MsgImage, event.MsgVideo, event.MsgImage}
+		for i, evt := range got {
+			content := evt.Content.AsMessage()
+			if content.MsgType != wantTypes[i] || evt.Sender != ghostID(fixture.Username) {
+				t.Fatalf("item %d: %s from %s, want %s from the ghost", i+1, content.MsgType, evt.Sender, wantTypes[i])
+			}
+			mustContain(t, "body", content.Body, fmt.Sprintf("%d/3", i+1))
+			e.checkMedia(t, alice, evt, fixture.Items[i].MediaURL)
+		}
+	})
+
+	t.Run("CarouselCap", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		origID, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/p/"+fakeig.CodeBigCarousel+"/", 10)
+		// A status command arrives after the link, so once it is answered the link's job is done.
+		statusID := alice.SendText(t, roomID, "!ig status")
+		waitReplies(t, alice, roomID, statusID, 0)
+		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "Watched rooms")
+		})
+		if n := len(replies(alice, roomID, origID)); n != 10 || len(got) != 10 {
+			t.Fatalf("%d items posted, want the cap of 10", n)
+		}
+	})
+
+	t.Run("Thread", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		rootID := alice.SendText(t, roomID, "thread root")
+		content := &event.MessageEventContent{MsgType: event.MsgText, Body: "https://www.instagram.com/tv/" + fakeig.CodeReel + "/"}
+		content.RelatesTo = (&event.RelatesTo{}).SetThread(rootID, rootID)
+		origID := alice.SendContent(t, roomID, content)
+		got := waitReplies(t, alice, roomID, origID, 1)
+		rel := got[0].Content.AsMessage().RelatesTo
+		if rel.GetThreadParent() != rootID || rel.GetReplyTo() != origID || rel.IsFallingBack {
+			t.Fatalf("relation = %+v, want in thread %s replying to %s", rel, rootID, origID)
+		}
+	})
+
+	t.Run("TooLarge", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		_, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeHuge+"/", 1)
+		content := got[0].Content.AsMessage()
+		if content.MsgType != event.MsgText || content.URL != "" || content.File != nil {
+			t.Fatalf("got %s with media, want a text reply", content.MsgType)
+		}
+		mustContain(t, "body", content.Body, "11.0 MiB")
+		mustContain(t, "body", content.Body, "10.0 MiB")
+		mustContain(t, "body", content.Body, "https://www.instagram.com/reel/"+fakeig.CodeHuge+"/")
+		if n := e.ig.CountRequests("cdninstagram.com", "/o1/v/t16/f2/m86/"+fakeig.CodeHuge); n > 1 {
+			t.Fatalf("the too-large video was requested %d times", n)
+		}
+	})
+
+	t.Run("Failures", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		cases := []struct{ code, want string }{
+			{fakeig.CodePrivate, "This post is private."},
+			{fakeig.CodeNotFound, "This post does not exist or was removed."},
+			{fakeig.CodeRateLimited, "rate-limiting"},
+			{fakeig.CodeLoginWall, "rate-limiting"},
+			{fakeig.CodeHostile, "outside its CDN"},
+		}
+		for _, tc := range cases {
+			_, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/p/"+tc.code+"/", 1)
+			content := got[0].Content.AsMessage()
+			if got[0].Sender != e.bot || content.MsgType != event.MsgNotice || strings.Contains(content.Body, "\n") {
+				t.Fatalf("%s: got %s %q from %s, want a one-line notice from the bot", tc.code, content.MsgType, content.Body, got[0].Sender)
+			}
+			mustContain(t, tc.code+" notice", content.Body, tc.want)
+		}
+		if n := e.ig.CountRequests("evil.example", "/"); n != 0 {
+			t.Fatalf("the bridge requested a non-Instagram host %d times", n)
+		}
+	})
+
+	t.Run("DisabledRoom", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		alice.SendText(t, roomID, "!ig disable")
+		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "now ignored")
+		})
+		linkID := alice.SendText(t, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/")
+		mustContain(t, "status", e.settle(t, alice, roomID).Content.AsMessage().Body, "links are ignored")
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_job WHERE event_id=$1", linkID); n != 0 {
+			t.Fatalf("a link in a disabled room was accepted (%d jobs)", n)
+		}
+		if n := len(replies(alice, roomID, linkID)); n != 0 {
+			t.Fatalf("a link in a disabled room got %d replies", n)
+		}
+		// Someone without moderator rights cannot turn it back on.
+		bob := e.hs.RegisterUser(t, "bob")
+		alice.Invite(t, roomID, bob.UserID)
+		bob.Join(t, roomID)
+		bob.SendText(t, roomID, "!ig enable")
+		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "Only room moderators")
+		})
+	})
+
+	t.Run("ManagementRoom", func(t *testing.T) {
+		// carol's first room with just the bot becomes her management room.
+		carol := e.hs.RegisterUser(t, "carol")
+		roomID := e.watchedRoom(t, carol)
+		alice := carol
+		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "management room")
+		})
+		origID, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+		if got[0].Sender != ghostID("instagram") {
+			t.Fatalf("the link in the management room was answered by %s", got[0].Sender)
+		}
+		alice.SendText(t, roomID, "status")
+		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "Watched rooms")
+		})
+		for _, evt := range alice.Events(roomID) {
+			if strings.Contains(evt.Content.AsMessage().Body, "Unknown command") {
+				t.Fatalf("the link %s was read as a command: %q", origID, evt.Content.AsMessage().Body)
+			}
+		}
+	})
+
+	t.Run("NoLoops", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+		e.settle(t, alice, roomID)
+		// The ghost's caption carries the link; had it been answered, there would be a second job.
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_job WHERE room_id=$1", roomID); n != 1 {
+			t.Fatalf("%d jobs in the room, want 1 (the bridge answered its own message?)", n)
+		}
+	})
+
+	t.Run("LinkToReplyTime", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		var times []time.Duration
+		for range 10 {
+			start := time.Now()
+			sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+			times = append(times, since(start))
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		t.Logf("link→reply over 10 links: median %v, min %v, max %v", times[4], times[0], times[9])
+	})
+
+	t.Run("TokensNotLogged", func(t *testing.T) {
+		logs := e.logBuf.String()
+		for _, key := range []string{"as_token", "hs_token"} {
+			if token := get(e.config, "appservice", key).(string); strings.Contains(logs, token) {
+				t.Fatalf("the %s appears in the bridge's log", key)
+			}
+		}
+	})
+}
+
+// TestStoryAndShareLinks: a story needs the session cookies; share and instagr.am links resolve
+// to the post.
+func TestStoryAndShareLinks(t *testing.T) {
+	e := startEnv(t, envOptions{cookies: true})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+
+	_, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/stories/"+fakeig.StoryUser+"/"+fakeig.StoryID+"/", 1)
+	if got[0].Sender != ghostID(fakeig.StoryUser) || got[0].Content.AsMessage().MsgType != event.MsgVideo {
+		t.Fatalf("story: got %s from %s", got[0].Content.AsMessage().MsgType, got[0].Sender)
+	}
+
+	for _, link := range []string{
+		"https://www.instagram.com/share/reel/" + fakeig.ShareCode + "/",
+		"https://instagr.am/p/" + fakeig.CodeReel + "/",
+		"m.instagram.com/reel/" + fakeig.CodeReel,
+	} {
+		_, got = sendAndWait(t, alice, roomID, link, 1)
+		if got[0].Sender != ghostID("instagram") || got[0].Content.AsMessage().MsgType != event.MsgVideo {
+			t.Fatalf("%s: got %q from %s", link, got[0].Content.AsMessage().Body, got[0].Sender)
+		}
+	}
+}

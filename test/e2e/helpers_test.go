@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/tesths"
+)
+
+// watchedRoom creates a room with the bot and waits until the bot has joined it.
+func (e *env) watchedRoom(t testing.TB, owner *tesths.Client, others ...id.UserID) id.RoomID {
+	t.Helper()
+	roomID := owner.NewRoom(t, others...)
+	owner.Invite(t, roomID, e.bot)
+	owner.WaitForMembership(t, roomID, e.bot, event.MembershipJoin, replyTimeout)
+	return roomID
+}
+
+// replyTo matches message events that reply to eventID.
+func replyTo(eventID id.EventID) func(*event.Event) bool {
+	return func(evt *event.Event) bool {
+		if evt.Type != event.EventMessage {
+			return false
+		}
+		return evt.Content.AsMessage().RelatesTo.GetReplyTo() == eventID
+	}
+}
+
+// replies returns the replies to eventID seen so far, in timeline order.
+func replies(c *tesths.Client, roomID id.RoomID, eventID id.EventID) []*event.Event {
+	var out []*event.Event
+	match := replyTo(eventID)
+	for _, evt := range c.Events(roomID) {
+		if match(evt) {
+			out = append(out, evt)
+		}
+	}
+	return out
+}
+
+// waitReplies waits until n replies to eventID have arrived and returns them.
+func waitReplies(t testing.TB, c *tesths.Client, roomID id.RoomID, eventID id.EventID, n int) []*event.Event {
+	t.Helper()
+	c.WaitFor(t, roomID, replyTimeout, func(*event.Event) bool {
+		return len(replies(c, roomID, eventID)) >= n
+	})
+	return replies(c, roomID, eventID)
+}
+
+// checkMedia asserts that a media event carries exactly the bytes the fake served at mediaURL.
+func (e *env) checkMedia(t testing.TB, c *tesths.Client, evt *event.Event, mediaURL string) {
+	t.Helper()
+	want, ok := e.ig.Media(mediaURL)
+	if !ok {
+		t.Fatalf("the fake has no media at %s", mediaURL)
+	}
+	content := evt.Content.AsMessage()
+	var got []byte
+	if content.File != nil {
+		got = c.DownloadMedia(t, content.File.URL)
+		if err := content.File.DecryptInPlace(got); err != nil {
+			t.Fatalf("failed to decrypt media: %v", err)
+		}
+	} else {
+		got = c.DownloadMedia(t, content.URL)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("media bytes differ from what the fake served at %s: got %d bytes, want %d", mediaURL, len(got), len(want))
+	}
+	if content.Info == nil || content.Info.Size != len(want) {
+		t.Fatalf("info.size = %+v, want %d", content.Info, len(want))
+	}
+}
+
+func mustContain(t testing.TB, what, s, sub string) {
+	t.Helper()
+	if !strings.Contains(s, sub) {
+		t.Fatalf("%s %q does not contain %q", what, s, sub)
+	}
+}
+
+// sendAndWait sends a message and waits for n replies to it.
+func sendAndWait(t testing.TB, c *tesths.Client, roomID id.RoomID, body string, n int) (id.EventID, []*event.Event) {
+	t.Helper()
+	eventID := c.SendText(t, roomID, body)
+	return eventID, waitReplies(t, c, roomID, eventID, n)
+}
+
+func since(start time.Time) time.Duration { return time.Since(start).Round(time.Millisecond) }
+
+// settle sends a status command and waits for its answer. The bridge handles a room's events in
+// order, so every message sent before it has been handled (accepted or ignored) by then.
+func (e *env) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event.Event {
+	t.Helper()
+	statusID := c.SendText(t, roomID, "!ig status")
+	var answer *event.Event
+	c.WaitFor(t, roomID, replyTimeout, func(*event.Event) bool {
+		answer = nil
+		seen := false
+		for _, evt := range c.Events(roomID) {
+			if evt.ID == statusID {
+				seen = true
+			} else if seen && evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "Watched rooms") {
+				answer = evt
+				return true
+			}
+		}
+		return false
+	})
+	return answer
+}
