@@ -271,3 +271,14 @@ func TestStoryAndShareLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyFromEnvironment: with no network.proxy, the standard proxy variables carry both yt-dlp
+// and the bridge's own media downloads.
+func TestProxyFromEnvironment(t *testing.T) {
+	e := startEnv(t, envOptions{proxyFromEnv: true})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	fixture, _ := e.ig.Fixture(fakeig.CodeReel)
+	_, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+	e.checkMedia(t, alice, got[0], fixture.Items[0].MediaURL)
+}

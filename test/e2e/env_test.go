@@ -49,6 +49,9 @@ type envOptions struct {
 	network map[string]any
 	// cookies gives the bridge a valid Instagram session (stories need one).
 	cookies bool
+	// proxyFromEnv leaves network.proxy empty and hands the fake's proxy to the bridge in the
+	// standard HTTPS_PROXY/HTTP_PROXY variables instead.
+	proxyFromEnv bool
 }
 
 func ghostID(username string) id.UserID {
@@ -89,7 +92,9 @@ func startEnv(t testing.TB, opts envOptions) *env {
 			"@mallory:localhost": "relay",
 		}, "bridge", "permissions")
 		set(cfg, []any{map[string]any{"type": "stdout", "format": "json"}}, "logging", "writers")
-		set(cfg, e.ig.ProxyURL, "network", "proxy")
+		if !opts.proxyFromEnv {
+			set(cfg, e.ig.ProxyURL, "network", "proxy")
+		}
 		set(cfg, e.ig.CAFile, "network", "ca_file")
 		if opts.cookies {
 			set(cfg, e.ig.WriteCookies(t), "network", "cookies_file")
@@ -100,15 +105,19 @@ func startEnv(t testing.TB, opts envOptions) *env {
 		e.hsTok = get(cfg, "appservice", "hs_token").(string)
 		e.config = cfg
 	})
-	e.start(cfgPath, regPath)
+	environ := []string{"HOME=" + e.dir}
+	if opts.proxyFromEnv {
+		environ = append(environ, "HTTPS_PROXY="+e.ig.ProxyURL, "HTTP_PROXY="+e.ig.ProxyURL, "NO_PROXY=127.0.0.1,localhost")
+	}
+	e.start(cfgPath, regPath, environ)
 	return e
 }
 
-func (e *env) start(cfgPath, regPath string) {
+func (e *env) start(cfgPath, regPath string, environ []string) {
 	t := e.t
 	e.proc = exec.Command(bridgeBinary, "-c", cfgPath, "-r", regPath, "--ignore-unsupported-server")
 	e.proc.Dir = e.dir
-	e.proc.Env = append(os.Environ(), "HOME="+e.dir)
+	e.proc.Env = append(withoutProxyVars(os.Environ()), environ...)
 	e.proc.Stdout, e.proc.Stderr = e.logBuf, e.logBuf
 	if err := e.proc.Start(); err != nil {
 		t.Fatalf("failed to start igbridge: %v", err)
@@ -236,6 +245,20 @@ func (e *env) queryInt(query string, args ...any) int {
 		e.t.Fatalf("query %q failed: %v", query, err)
 	}
 	return n
+}
+
+// withoutProxyVars drops the machine's proxy settings, so the bridge only ever reaches the fake.
+func withoutProxyVars(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(name) {
+		case "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 func freePort(t testing.TB) int {

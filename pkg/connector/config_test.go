@@ -1,0 +1,101 @@
+package connector
+
+import (
+	"strings"
+	"testing"
+
+	"go.mau.fi/util/dbutil"
+	"gopkg.in/yaml.v3"
+)
+
+func loadExampleConfig(t *testing.T) *Config {
+	t.Helper()
+	var cfg Config
+	if err := yaml.Unmarshal([]byte(ExampleConfig), &cfg); err != nil {
+		t.Fatalf("example config does not load: %v", err)
+	}
+	return &cfg
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg := loadExampleConfig(t)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("example config is invalid: %v", err)
+	}
+	if cfg.MaxLinksPerMessage != 3 || cfg.MaxItems != 10 || cfg.Ytdlp.Python != "/usr/bin/python3" {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	for name, mutate := range map[string]func(*Config){
+		"no links":      func(c *Config) { c.MaxLinksPerMessage = 0 },
+		"no items":      func(c *Config) { c.MaxItems = 0 },
+		"no workers":    func(c *Config) { c.Concurrency = 0 },
+		"no yt-dlp":     func(c *Config) { c.Ytdlp.Python, c.Ytdlp.Command = "", nil },
+		"no timeout":    func(c *Config) { c.Ytdlp.Timeout = 0 },
+		"no media size": func(c *Config) { c.Media.MaxSize = 0 },
+	} {
+		cfg := loadExampleConfig(t)
+		mutate(cfg)
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestFormatDisplayname(t *testing.T) {
+	cfg := loadExampleConfig(t)
+	if got := cfg.FormatDisplayname("nasa", "NASA"); got != "NASA (Instagram)" {
+		t.Errorf("got %q", got)
+	}
+	if got := cfg.FormatDisplayname("nasa", ""); got != "nasa (Instagram)" {
+		t.Errorf("without a full name: got %q", got)
+	}
+	cfg.DisplaynameTemplate = "{{ .Username }}"
+	if err := cfg.postProcess(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.FormatDisplayname("nasa", "NASA"); got != "nasa" {
+		t.Errorf("custom template: got %q", got)
+	}
+}
+
+func TestFullExampleConfigSetsDirectMode(t *testing.T) {
+	full, err := FullExampleConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err = yaml.Unmarshal([]byte(full), &cfg); err != nil {
+		t.Fatalf("full example config is not YAML: %v", err)
+	}
+	as := cfg["appservice"].(map[string]any)
+	if as["bot"].(map[string]any)["username"] != "ig-bot" || as["username_template"] != "ig_{{.}}" ||
+		as["async_transactions"] != false || as["ephemeral_events"] != false {
+		t.Errorf("appservice section: %+v", as)
+	}
+	if cfg["bridge"].(map[string]any)["command_prefix"] != "!ig" {
+		t.Errorf("command prefix: %v", cfg["bridge"].(map[string]any)["command_prefix"])
+	}
+	if enc := cfg["encryption"].(map[string]any); enc["allow"] != true || enc["appservice"] != false {
+		t.Errorf("encryption: %+v", enc)
+	}
+	db := cfg["database"].(map[string]any)
+	if err = CheckDatabaseConfig(dbutil.Config{PoolConfig: dbutil.PoolConfig{Type: db["type"].(string), URI: db["uri"].(string)}}); err != nil {
+		t.Errorf("the example database config fails its own check: %v", err)
+	}
+	if !strings.Contains(full, "# How many links are fetched at the same time.") {
+		t.Errorf("network comments were lost")
+	}
+}
+
+func TestCheckDatabaseConfig(t *testing.T) {
+	err := CheckDatabaseConfig(dbutil.Config{PoolConfig: dbutil.PoolConfig{Type: "sqlite", URI: "file:igbridge.db?_txlock=immediate"}})
+	if err == nil || !strings.Contains(err.Error(), "_time_format=sqlite") {
+		t.Fatalf("a URI without the pragmas was accepted or not explained: %v", err)
+	}
+	if err = CheckDatabaseConfig(dbutil.Config{PoolConfig: dbutil.PoolConfig{Type: "postgres", URI: "postgres://x"}}); err != nil {
+		t.Fatalf("postgres was refused: %v", err)
+	}
+}
