@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/igbridge/igbridge/pkg/media"
 )
-
-// usernamePattern is what Instagram allows in a username; anything else gets no ghost.
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9._]{1,30}$`)
 
 // replyWithPost posts every item of a post as a reply to the original message.
 func (ic *Connector) replyWithPost(ctx context.Context, job *linkJob, post *media.Post) error {
@@ -48,7 +44,7 @@ func (ic *Connector) replyWithPost(ctx context.Context, job *linkJob, post *medi
 // cannot be used there (for example a room where the bot may not invite).
 func (ic *Connector) senderFor(ctx context.Context, roomID id.RoomID, post *media.Post) bridgev2.MatrixAPI {
 	log := zerolog.Ctx(ctx)
-	if !usernamePattern.MatchString(post.Username) {
+	if !media.ValidUsername(post.Username) {
 		log.Warn().Str("username", post.Username).Msg("Not a valid Instagram username, answering as the bot")
 		return ic.Bridge.Bot
 	}

@@ -2,12 +2,14 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix"
 )
 
 // sqliteParams are the URI parameters the SQLite database needs with modernc's driver: immediate
@@ -43,9 +45,11 @@ func CheckDatabaseConfig(cfg dbutil.Config) error {
 // RegisterBot registers the bot user before the Matrix connector starts: conduwuit does not create
 // the appservice's bot by itself, and the connector's first /whoami would fail without it.
 // M_USER_IN_USE means it exists, which is fine; other failures are left to the connector's own
-// start-up checks, which wait for an unreachable homeserver.
+// start-up checks, which wait for an unreachable homeserver. (The intent's EnsureRegistered cannot
+// be used yet: it consults the state store, whose tables are created when the connector starts.)
 func (ic *Connector) RegisterBot(ctx context.Context) {
-	if err := ic.mc.Bot.EnsureRegistered(ctx); err != nil {
+	err := ic.mc.Bot.Register(ctx)
+	if err != nil && !errors.Is(err, mautrix.MUserInUse) {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to register the bot user; continuing")
 	}
 }

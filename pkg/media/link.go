@@ -140,7 +140,7 @@ func parsePath(path string) (Link, bool) {
 	switch s[0] {
 	case "stories":
 		// Highlights look like /stories/highlights/<digits>/ but are not a user's story.
-		if n == 3 && s[1] != "highlights" && isUsername(s[1]) && isDigits(s[2], 25) {
+		if n == 3 && s[1] != "highlights" && ValidUsername(s[1]) && isDigits(s[2], 25) {
 			return Link{Kind: LinkStory, User: strings.ToLower(s[1]), StoryID: s[2]}, true
 		}
 	case "share":
@@ -151,7 +151,7 @@ func parsePath(path string) (Link, bool) {
 		return parsePost(s[0], s[1:])
 	case "accounts", "direct", "explore":
 	default:
-		if n >= 3 && (s[1] == "p" || s[1] == "reel" || s[1] == "tv") && isUsername(s[0]) {
+		if n >= 3 && (s[1] == "p" || s[1] == "reel" || s[1] == "tv") && ValidUsername(s[0]) {
 			return parsePost(s[1], s[2:])
 		}
 	}
@@ -188,7 +188,8 @@ func isCodeSegment(s string) bool {
 	return true
 }
 
-func isUsername(s string) bool {
+// ValidUsername reports whether s can be an Instagram username: 1 to 30 letters, digits, '_' or '.'.
+func ValidUsername(s string) bool {
 	if len(s) == 0 || len(s) > 30 {
 		return false
 	}
