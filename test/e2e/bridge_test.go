@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
 	"github.com/igbridge/igbridge/internal/fakeig"
@@ -223,6 +224,48 @@ func TestBridge(t *testing.T) {
 		// The ghost's caption carries the link; had it been answered, there would be a second job.
 		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_job WHERE room_id=$1", roomID); n != 1 {
 			t.Fatalf("%d jobs in the room, want 1 (the bridge answered its own message?)", n)
+		}
+	})
+
+	t.Run("Ignored", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		link := "https://www.instagram.com/reel/" + fakeig.CodeReel + "/"
+		alice.SendContent(t, roomID, &event.MessageEventContent{MsgType: event.MsgNotice, Body: link})
+		alice.SendText(t, roomID, "opted out: <"+link+">")
+		alice.SendText(t, roomID, "in code: `"+link+"`")
+		alice.SendText(t, roomID, "https://www.instagram.com/explore/ and https://www.instagram.com/nasa/")
+		origID := alice.SendText(t, roomID, "no link yet")
+		edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "* " + link}
+		edit.SetEdit(origID)
+		alice.SendContent(t, roomID, edit)
+		e.settle(t, alice, roomID)
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_job WHERE room_id=$1", roomID); n != 0 {
+			t.Fatalf("%d links accepted from messages that must be ignored", n)
+		}
+	})
+
+	t.Run("BotRemoved", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		if _, err := alice.KickUser(t.Context(), roomID, &mautrix.ReqKickUser{UserID: e.bot, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		// The homeserver hands the appservice its events in order, so once a later event in
+		// another room is handled, the kick has been too.
+		other := e.watchedRoom(t, alice)
+		e.settle(t, alice, other)
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_room WHERE room_id=$1", roomID); n != 0 {
+			t.Fatalf("the room is still watched after the bot was kicked")
+		}
+	})
+
+	t.Run("Help", func(t *testing.T) {
+		roomID := e.watchedRoom(t, alice)
+		_ = alice.SendText(t, roomID, "!ig help")
+		help := alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "status")
+		})
+		for _, command := range []string{"enable", "disable", "status"} {
+			mustContain(t, "help", help.Content.AsMessage().Body, command)
 		}
 	})
 

@@ -149,3 +149,13 @@ func TestGhostCannotJoin(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestHomeserverRestart: the homeserver goes away and comes back; the bridge keeps answering.
+func TestHomeserverRestart(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	e.hs.Stop(t)
+	e.hs.Restart(t)
+	sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+}
