@@ -24,11 +24,11 @@ var ytdlpAvailable = sync.OnceValue(func() error {
 	return exec.Command(systemPython, "-c", "import yt_dlp").Run()
 })
 
-// requireYtdlp skips tests that need the real yt-dlp where it is not installed.
+// requireYtdlp fails (never skips) when yt-dlp is missing, so a machine without it cannot pass.
 func requireYtdlp(tb testing.TB) {
 	tb.Helper()
 	if err := ytdlpAvailable(); err != nil {
-		tb.Skipf("%s cannot import yt_dlp: %v", systemPython, err)
+		tb.Fatalf("%s cannot import yt_dlp (run scripts/setup.sh or make test): %v", systemPython, err)
 	}
 }
 
