@@ -37,7 +37,8 @@ type Connector struct {
 	// linkMessages holds management-room messages that are links, not commands (see markLinkMessage).
 	linkMessages sync.Map
 
-	// maxFileSize is the homeserver's m.upload.size, set by bridgev2 once it is known.
+	// maxFileSize is the smaller of network.media.max_size and the homeserver's m.upload.size
+	// (bridgev2 reports the latter once it has asked the homeserver).
 	maxFileSize  atomic.Int64
 	ytdlpVersion atomic.Value // string
 }
