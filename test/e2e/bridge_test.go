@@ -155,6 +155,7 @@ func TestBridge(t *testing.T) {
 			{fakeig.CodeNotFound, "This post does not exist or was removed."},
 			{fakeig.CodeRateLimited, "rate-limiting"},
 			{fakeig.CodeLoginWall, "rate-limiting"},
+			{fakeig.CodeRestricted, "requires a login"},
 			{fakeig.CodeHostile, "outside its CDN"},
 		}
 		for _, tc := range cases {
