@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything igbridge needs to build, run and test on a fresh Debian (bookworm) machine.
 # Idempotent: each step checks first and does nothing when its part is already there.
+# PostgreSQL is only for the tests that run the bridge against it; they start their own cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TOOLS=${IGBRIDGE_TOOLS:-$PWD/.tools}
 DENDRITE_VERSION=v0.13.8
 # Today's Instagram extractor needs yt-dlp >= 2026.07; only Debian sid has it. The package is
-# Architecture: all and its dependencies are satisfied by bookworm (see docs/design notes).
+# Architecture: all and its dependencies are satisfied by bookworm.
 YTDLP_MIN=2026.07
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_missing=()
-for pkg in ca-certificates gcc python3 curl; do
+for pkg in ca-certificates gcc python3 curl postgresql; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || apt_missing+=("$pkg")
 done
 if [ ${#apt_missing[@]} -gt 0 ]; then
