@@ -1,5 +1,7 @@
 package fakeig
 
+import "fmt"
+
 // defaultVideoSize is the size of ordinary fixture videos: small enough to be
 // quick, large enough to exercise streaming.
 const defaultVideoSize = 32 << 10
@@ -67,7 +69,7 @@ func defaultFixtures() []*Fixture {
 	storyImage := imageItem(StoryCode, 2, 360, 640)
 	storyImage.PK, storyImage.ID = StoryImageID, PKToCode(StoryImageID)
 
-	return []*Fixture{
+	fixtures := []*Fixture{
 		reel(CodeReel, "Reel caption with #hashtag and emoji 🎉\nsecond line", BehaviorOK),
 		post(CodeImage, "nasa", "NASA", "528817151",
 			`Image caption with <b>"Tom & Jerry"</b> & friends`, 1690000000, BehaviorOK,
@@ -91,4 +93,14 @@ func defaultFixtures() []*Fixture {
 			TakenAt: 1700000600, Story: true, Items: []FixtureItem{storyVideo, storyImage},
 		},
 	}
+	for i := range BulkCount {
+		fixtures = append(fixtures, reel(BulkCode(i), fmt.Sprintf("Bulk reel %d", i), BehaviorOK))
+	}
+	return fixtures
 }
+
+// BulkCount is how many interchangeable reels BulkCode names, for tests that need many distinct posts.
+const BulkCount = 40
+
+// BulkCode is the shortcode of the i-th bulk reel (0 <= i < BulkCount).
+func BulkCode(i int) string { return fmt.Sprintf("Bulk%05d", i) }

@@ -7,8 +7,9 @@ import (
 )
 
 type delays struct {
-	mu sync.Mutex
-	by map[string]time.Duration
+	mu       sync.Mutex
+	by       map[string]time.Duration
+	failNext map[string]int
 }
 
 // SetDelay makes every response about the post or story with this shortcode
@@ -54,4 +55,26 @@ func (s *Server) wait(r *http.Request, key string) {
 	case <-s.closed:
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// FailNext makes the next n requests for the post page of code answer 429 Too Many Requests, as
+// Instagram does in a burst of rate limiting; after them the post is served normally.
+func (s *Server) FailNext(code string, n int) {
+	s.delays.mu.Lock()
+	defer s.delays.mu.Unlock()
+	if s.delays.failNext == nil {
+		s.delays.failNext = make(map[string]int)
+	}
+	s.delays.failNext[code] = n
+}
+
+// takeFailure reports whether this request for code is one FailNext asked to fail.
+func (s *Server) takeFailure(code string) bool {
+	s.delays.mu.Lock()
+	defer s.delays.mu.Unlock()
+	if s.delays.failNext[code] > 0 {
+		s.delays.failNext[code]--
+		return true
+	}
+	return false
 }

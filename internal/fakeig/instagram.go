@@ -63,7 +63,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, code string) 
 	switch {
 	case f.Behavior == BehaviorNotFound:
 		writeHTML(w, http.StatusNotFound, notFoundPage())
-	case f.Behavior == BehaviorRateLimited:
+	case f.Behavior == BehaviorRateLimited || s.takeFailure(f.Code):
 		writeHTML(w, http.StatusTooManyRequests, `<!DOCTYPE html><html><body>Please wait a few minutes before you try again.</body></html>`)
 	case loggedIn:
 		s.writePostPage(w, f, true)

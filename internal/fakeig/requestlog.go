@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type Request struct {
 type requestLog struct {
 	mu   sync.Mutex
 	reqs []Request
+	// grew is closed and replaced whenever a request is logged, to wake WaitForRequest.
+	grew chan struct{}
 }
 
 // add appends r and returns its index for setStatus.
@@ -33,7 +36,38 @@ func (l *requestLog) add(r Request) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.reqs = append(l.reqs, r)
+	if l.grew != nil {
+		close(l.grew)
+		l.grew = nil
+	}
 	return len(l.reqs) - 1
+}
+
+// WaitForRequest waits until a request whose Host ends with hostSuffix and whose Path starts with
+// pathPrefix has arrived (one already logged counts) and returns it; it fails the test after timeout.
+func (s *Server) WaitForRequest(t testing.TB, hostSuffix, pathPrefix string, timeout time.Duration) Request {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.log.mu.Lock()
+		for _, r := range s.log.reqs {
+			if strings.HasSuffix(r.Host, hostSuffix) && strings.HasPrefix(r.Path, pathPrefix) {
+				s.log.mu.Unlock()
+				return r
+			}
+		}
+		if s.log.grew == nil {
+			s.log.grew = make(chan struct{})
+		}
+		grew := s.log.grew
+		s.log.mu.Unlock()
+		select {
+		case <-grew:
+		case <-deadline.C:
+			t.Fatalf("fakeig: no request to %s%s within %v", hostSuffix, pathPrefix, timeout)
+		}
+	}
 }
 
 func (l *requestLog) setStatus(i, status int) {

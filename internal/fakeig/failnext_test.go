@@ -1,0 +1,29 @@
+package fakeig
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestFailNextAndWaitForRequest(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	s.FailNext(BulkCode(3), 2)
+	client := s.Client()
+	var got []int
+	for range 3 {
+		resp, err := client.Get("https://www.instagram.com/p/" + BulkCode(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if got[0] != http.StatusTooManyRequests || got[1] != http.StatusTooManyRequests || got[2] != http.StatusOK {
+		t.Fatalf("statuses = %v, want 429, 429, 200", got)
+	}
+	if r := s.WaitForRequest(t, "www.instagram.com", "/p/"+BulkCode(3), time.Second); r.Method != http.MethodGet {
+		t.Fatalf("logged request = %+v", r)
+	}
+}
