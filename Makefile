@@ -19,9 +19,11 @@ setup:
 run: setup build
 	scripts/dev.sh
 
-# Runs every check and test; what CI runs.
+# Runs every check and test; what CI runs. The end-to-end suite runs twice: with SQLite (the
+# default) and against a real PostgreSQL.
 test: setup lint
 	go test -tags $(GO_TAGS) -count=1 -timeout 20m ./...
+	IGBRIDGE_E2E_DB=postgres go test -tags $(GO_TAGS) -count=1 -timeout 20m ./test/e2e/
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/commands"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/media"
 )
 
 // moderatorPowerLevel is the power level from which a room member may turn the bridge on or off
@@ -32,6 +35,16 @@ func (ic *Connector) registerCommands() {
 			Help: commands.HelpMeta{
 				Section:     helpSectionRoom,
 				Description: "Stop answering Instagram links in this room (room moderators and bridge admins).",
+			},
+		},
+		&commands.FullHandler{
+			Func:          ic.cmdCache,
+			Name:          "cache",
+			RequiresAdmin: true,
+			Help: commands.HelpMeta{
+				Section:     commands.HelpSectionGeneral,
+				Description: "Forget cached media and failures, of one post or of all, so links are fetched again.",
+				Args:        "purge [_link_]",
 			},
 		},
 		&commands.FullHandler{
@@ -116,18 +129,55 @@ func (ic *Connector) cmdStatus(ce *commands.Event) {
 		ce.Reply("Failed to read the status.")
 		return
 	}
-	counts, err := ic.jobs.Counts(ce.Ctx)
+	counts, err := ic.queue.Counts(ce.Ctx)
 	if err != nil {
 		ce.Log.Err(err).Msg("Failed to count jobs")
 		ce.Reply("Failed to read the status.")
 		return
 	}
+	cached, err := ic.cache.Count(ce.Ctx)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to count cached posts")
+	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "* Watched rooms: %d (%d answering links)\n", watched, enabled)
-	fmt.Fprintf(&out, "* Links answered: %d, failed: %d, in progress: %d\n", counts.Done, counts.Failed, counts.Pending)
-	fmt.Fprintf(&out, "* yt-dlp: %s\n", ic.ytdlpVersion.Load())
+	fmt.Fprintf(&out, "* Links answered: %d, failed: %d, waiting: %d, in progress: %d\n",
+		counts.Done, counts.Failed, counts.Pending, counts.Running)
+	fmt.Fprintf(&out, "* Last 15 minutes: %d of %d links failed\n", counts.RecentFailures, counts.RecentTotal)
+	fmt.Fprintf(&out, "* Cached posts: %d\n", cached)
+	fmt.Fprintf(&out, "* yt-dlp: %s\n", ic.extractorStatus)
+	if until := ic.pacer.CooldownUntil(); until.After(time.Now()) {
+		fmt.Fprintf(&out, "* Instagram is rate-limiting the bridge: paused until %s\n", until.UTC().Format(time.TimeOnly+" MST"))
+	}
 	if room, err := ic.rooms.Get(ce.Ctx, ce.RoomID); err == nil && room != nil {
 		fmt.Fprintf(&out, "* This room: links are %s\n", enabledWord(room.Enabled))
 	}
 	ce.Reply(out.String())
+}
+
+func (ic *Connector) cmdCache(ce *commands.Event) {
+	if len(ce.Args) == 0 || ce.Args[0] != "purge" || len(ce.Args) > 2 {
+		ce.Reply("Usage: `cache purge [link]`")
+		return
+	}
+	var key, what string
+	if len(ce.Args) == 2 {
+		links := media.FindLinks(ce.Args[1], "")
+		if len(links) != 1 {
+			ce.Reply("That is not a link to an Instagram post.")
+			return
+		}
+		key, what = links[0].Key(), links[0].URL()
+	}
+	n, err := ic.cache.Purge(ce.Ctx, key)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to purge the cache")
+		ce.Reply("Failed to purge the cache.")
+		return
+	}
+	if what == "" {
+		ce.Reply("Forgot everything cached (%d entries).", n)
+	} else {
+		ce.Reply("Forgot %s (%d entries).", what, n)
+	}
 }

@@ -16,25 +16,55 @@ var ExampleConfig string
 
 // Config is the network section of the bridge config.
 type Config struct {
-	DisplaynameTemplate string      `yaml:"displayname_template"`
-	MaxLinksPerMessage  int         `yaml:"max_links_per_message"`
-	MaxItems            int         `yaml:"max_items"`
-	RespondToNotices    bool        `yaml:"respond_to_notices"`
-	CaptionMaxLength    int         `yaml:"caption_max_length"`
-	Concurrency         int         `yaml:"concurrency"`
-	Proxy               string      `yaml:"proxy"`
-	CookiesFile         string      `yaml:"cookies_file"`
-	CAFile              string      `yaml:"ca_file"`
-	Ytdlp               YtdlpConfig `yaml:"ytdlp"`
-	Media               MediaConfig `yaml:"media"`
+	DisplaynameTemplate string          `yaml:"displayname_template"`
+	MaxLinksPerMessage  int             `yaml:"max_links_per_message"`
+	MaxItems            int             `yaml:"max_items"`
+	RespondToNotices    bool            `yaml:"respond_to_notices"`
+	CaptionMaxLength    int             `yaml:"caption_max_length"`
+	Proxy               string          `yaml:"proxy"`
+	CookiesFile         string          `yaml:"cookies_file"`
+	CAFile              string          `yaml:"ca_file"`
+	Ytdlp               YtdlpConfig     `yaml:"ytdlp"`
+	Media               MediaConfig     `yaml:"media"`
+	Queue               QueueConfig     `yaml:"queue"`
+	RateLimit           RateLimitConfig `yaml:"rate_limit"`
+	Retry               RetryConfig     `yaml:"retry"`
+	Cache               CacheConfig     `yaml:"cache"`
 
 	displaynameTemplate *template.Template
 }
 
 type YtdlpConfig struct {
-	Python  string        `yaml:"python"`
-	Command []string      `yaml:"command"`
-	Timeout time.Duration `yaml:"timeout"`
+	Python            string        `yaml:"python"`
+	Command           []string      `yaml:"command"`
+	Timeout           time.Duration `yaml:"timeout"`
+	Workers           int           `yaml:"workers"`
+	WorkerMaxRequests int           `yaml:"worker_max_requests"`
+}
+
+type QueueConfig struct {
+	Workers           int `yaml:"workers"`
+	MaxPendingPerRoom int `yaml:"max_pending_per_room"`
+	MaxPendingPerUser int `yaml:"max_pending_per_user"`
+}
+
+type RateLimitConfig struct {
+	RequestsPerMinute int           `yaml:"requests_per_minute"`
+	MinInterval       time.Duration `yaml:"min_interval"`
+	Cooldown          time.Duration `yaml:"cooldown"`
+	MaxCooldown       time.Duration `yaml:"max_cooldown"`
+}
+
+type RetryConfig struct {
+	MaxAttempts int           `yaml:"max_attempts"`
+	BaseDelay   time.Duration `yaml:"base_delay"`
+	MaxDelay    time.Duration `yaml:"max_delay"`
+}
+
+type CacheConfig struct {
+	TTL                 time.Duration `yaml:"ttl"`
+	FailureTTL          time.Duration `yaml:"failure_ttl"`
+	TransientFailureTTL time.Duration `yaml:"transient_failure_ttl"`
 }
 
 type MediaConfig struct {
@@ -67,8 +97,16 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.max_links_per_message must be at least 1")
 	case c.MaxItems < 1:
 		return fmt.Errorf("network.max_items must be at least 1")
-	case c.Concurrency < 1:
-		return fmt.Errorf("network.concurrency must be at least 1")
+	case c.Ytdlp.Workers < 1 || c.Queue.Workers < 1:
+		return fmt.Errorf("network.ytdlp.workers and network.queue.workers must be at least 1")
+	case c.Queue.MaxPendingPerRoom < 1 || c.Queue.MaxPendingPerUser < 1:
+		return fmt.Errorf("network.queue.max_pending_per_room and max_pending_per_user must be at least 1")
+	case c.RateLimit.RequestsPerMinute < 1:
+		return fmt.Errorf("network.rate_limit.requests_per_minute must be at least 1")
+	case c.Retry.MaxAttempts < 1:
+		return fmt.Errorf("network.retry.max_attempts must be at least 1")
+	case c.Cache.TTL < 0 || c.Cache.FailureTTL < 0 || c.Cache.TransientFailureTTL < 0:
+		return fmt.Errorf("network.cache durations must not be negative")
 	case c.CaptionMaxLength < 0:
 		return fmt.Errorf("network.caption_max_length must not be negative")
 	case c.Ytdlp.Python == "" && len(c.Ytdlp.Command) == 0:
@@ -105,13 +143,27 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Int, "max_items")
 	helper.Copy(up.Bool, "respond_to_notices")
 	helper.Copy(up.Int, "caption_max_length")
-	helper.Copy(up.Int, "concurrency")
 	helper.Copy(up.Str, "proxy")
 	helper.Copy(up.Str, "cookies_file")
 	helper.Copy(up.Str, "ca_file")
 	helper.Copy(up.Str, "ytdlp", "python")
 	helper.Copy(up.List, "ytdlp", "command")
 	helper.Copy(up.Str, "ytdlp", "timeout")
+	helper.Copy(up.Int, "ytdlp", "workers")
+	helper.Copy(up.Int, "ytdlp", "worker_max_requests")
+	helper.Copy(up.Int, "queue", "workers")
+	helper.Copy(up.Int, "queue", "max_pending_per_room")
+	helper.Copy(up.Int, "queue", "max_pending_per_user")
+	helper.Copy(up.Int, "rate_limit", "requests_per_minute")
+	helper.Copy(up.Str, "rate_limit", "min_interval")
+	helper.Copy(up.Str, "rate_limit", "cooldown")
+	helper.Copy(up.Str, "rate_limit", "max_cooldown")
+	helper.Copy(up.Int, "retry", "max_attempts")
+	helper.Copy(up.Str, "retry", "base_delay")
+	helper.Copy(up.Str, "retry", "max_delay")
+	helper.Copy(up.Str, "cache", "ttl")
+	helper.Copy(up.Str, "cache", "failure_ttl")
+	helper.Copy(up.Str, "cache", "transient_failure_ttl")
 	helper.Copy(up.Int, "media", "max_size")
 	helper.Copy(up.Str, "media", "timeout")
 }

@@ -31,7 +31,9 @@ func TestValidateRejects(t *testing.T) {
 	for name, mutate := range map[string]func(*Config){
 		"no links":      func(c *Config) { c.MaxLinksPerMessage = 0 },
 		"no items":      func(c *Config) { c.MaxItems = 0 },
-		"no workers":    func(c *Config) { c.Concurrency = 0 },
+		"no workers":    func(c *Config) { c.Queue.Workers = 0 },
+		"no rate":       func(c *Config) { c.RateLimit.RequestsPerMinute = 0 },
+		"no attempts":   func(c *Config) { c.Retry.MaxAttempts = 0 },
 		"no yt-dlp":     func(c *Config) { c.Ytdlp.Python, c.Ytdlp.Command = "", nil },
 		"no timeout":    func(c *Config) { c.Ytdlp.Timeout = 0 },
 		"no media size": func(c *Config) { c.Media.MaxSize = 0 },
@@ -85,7 +87,7 @@ func TestFullExampleConfigSetsDirectMode(t *testing.T) {
 	if err = CheckDatabaseConfig(dbutil.Config{PoolConfig: dbutil.PoolConfig{Type: db["type"].(string), URI: db["uri"].(string)}}); err != nil {
 		t.Errorf("the example database config fails its own check: %v", err)
 	}
-	if !strings.Contains(full, "# How many links are fetched at the same time.") {
+	if !strings.Contains(full, "# Requests to Instagram per minute, for the whole bridge.") {
 		t.Errorf("network comments were lost")
 	}
 }

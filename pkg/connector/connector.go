@@ -12,6 +12,7 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"go.mau.fi/util/exhttp"
+	"golang.org/x/sync/singleflight"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/matrix"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/igbridge/igbridge/pkg/connector/upgrades"
 	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/queue"
 )
 
 // Connector is the igbridge network connector.
@@ -27,20 +29,25 @@ type Connector struct {
 	Config Config
 	DB     *dbutil.Database
 
-	mc         *matrix.Connector
-	rooms      *roomStore
-	jobs       *jobStore
-	ytdlp      *media.Ytdlp
-	downloader *media.Downloader
-	workers    chan struct{}
-	inFlight   sync.WaitGroup
-	// linkMessages holds management-room messages that are links, not commands (see markLinkMessage).
+	mc              *matrix.Connector
+	rooms           *roomStore
+	cache           *mediaCache
+	queue           *queue.Queue
+	pacer           *queue.Pacer
+	extractor       media.Extractor
+	extractorStatus media.ExtractorStatus
+	downloader      *media.Downloader
+	// fetches lets concurrent jobs for the same post share one fetch and upload.
+	fetches singleflight.Group
+	// linkMessages holds management-room messages that are links, not commands (see claimFromCommands).
 	linkMessages sync.Map
+	// redacted holds messages redacted while their links were being answered (see handleRedaction).
+	redacted  sync.Map
+	alertLock sync.Mutex
 
 	// maxFileSize is the smaller of network.media.max_size and the homeserver's m.upload.size
 	// (bridgev2 reports the latter once it has asked the homeserver).
-	maxFileSize  atomic.Int64
-	ytdlpVersion atomic.Value // string
+	maxFileSize atomic.Int64
 }
 
 var (
@@ -69,14 +76,27 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	ic.DB = bridge.DB.Database.Child("igbridge_version", upgrades.Table,
 		dbutil.ZeroLogger(bridge.Log.With().Str("db_section", "igbridge").Logger()))
 	ic.rooms = newRoomStore(ic.DB)
-	ic.jobs = &jobStore{db: ic.DB}
+	ic.cache = &mediaCache{db: ic.DB}
 	ic.maxFileSize.Store(ic.Config.Media.MaxSize)
-	ic.ytdlpVersion.Store("unknown")
-	ic.workers = make(chan struct{}, ic.Config.Concurrency)
+	ic.queue = queue.New(bridge.DB.Database, queue.Config{
+		Workers:           ic.Config.Queue.Workers,
+		MaxAttempts:       ic.Config.Retry.MaxAttempts,
+		BackoffBase:       ic.Config.Retry.BaseDelay,
+		BackoffMax:        ic.Config.Retry.MaxDelay,
+		MaxPendingPerRoom: ic.Config.Queue.MaxPendingPerRoom,
+		MaxPendingPerUser: ic.Config.Queue.MaxPendingPerUser,
+	}, ic.handleJob)
+	ic.pacer = queue.NewPacer(queue.PacerConfig{
+		RequestsPerMinute: ic.Config.RateLimit.RequestsPerMinute,
+		MinInterval:       ic.Config.RateLimit.MinInterval,
+		CooldownInitial:   ic.Config.RateLimit.Cooldown,
+		CooldownMax:       ic.Config.RateLimit.MaxCooldown,
+	}, nil)
 	ic.mc = bridge.Matrix.(*matrix.Connector)
 	ic.mc.AS.Middleware = append([]exhttp.Middleware{hsTokenFromQuery(ic.mc.AS.Registration.ServerToken)}, ic.mc.AS.Middleware...)
 	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.handleMessage)
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
+	ic.mc.EventProcessor.On(event.EventRedaction, ic.handleRedaction)
 	ic.registerCommands()
 }
 
@@ -88,6 +108,9 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err := ic.DB.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Section: "igbridge", Err: err}
 	}
+	if err := ic.queue.Upgrade(ctx); err != nil {
+		return bridgev2.DBUpgradeError{Section: "igbridge_queue", Err: err}
+	}
 	var err error
 	ic.downloader, err = media.NewDownloader(media.DownloaderConfig{
 		Proxy:   ic.Config.Proxy,
@@ -98,23 +121,22 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
-	ic.ytdlp = media.NewYtdlp(media.YtdlpConfig{
-		Python:      ic.Config.Ytdlp.Python,
-		Command:     ic.Config.Ytdlp.Command,
-		CookiesFile: ic.Config.CookiesFile,
-		Proxy:       ic.Config.Proxy,
-		CAFile:      ic.Config.CAFile,
-		Timeout:     ic.Config.Ytdlp.Timeout,
-		MaxItems:    ic.Config.MaxItems,
-	})
-	ic.checkYtdlp(ctx)
+	ic.startExtractor(ctx)
 	ic.routeManagementRoomLinks()
+	go ic.pruneCacheLoop(ic.Bridge.BackgroundCtx)
+	if err = ic.queue.Start(ctx); err != nil {
+		return fmt.Errorf("failed to start the queue: %w", err)
+	}
 	return nil
 }
 
-// Stop waits for links being answered, so a reply is not cut off halfway through a carousel.
+// Stop lets the links being answered finish, so a carousel is not cut off halfway; what is
+// still queued is answered after the next start.
 func (ic *Connector) Stop() {
-	ic.inFlight.Wait()
+	ic.queue.Stop()
+	if err := ic.extractor.Close(); err != nil {
+		ic.Bridge.Log.Warn().Err(err).Msg("Failed to stop the yt-dlp workers")
+	}
 }
 
 func (ic *Connector) SetMaxFileSize(maxSize int64) {

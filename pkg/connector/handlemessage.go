@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -9,19 +10,30 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/queue"
 )
 
-// handleMessage finds the Instagram links of a message in a watched room and hands them to the
-// workers. It runs inside the homeserver's transaction, so it never fetches anything itself.
-// It is prepended to bridgev2's handler so that a link posted in a management room is marked as
-// a link before bridgev2 would read it as a command.
+// linkCommands are igbridge's commands that take an Instagram link as an argument: in a
+// management room, a bare message starting with one of them is a command, not a link to answer.
+var linkCommands = map[string]bool{"cache": true}
+
+// handleMessage finds the Instagram links of a message in a watched room and queues them. It runs
+// inside the homeserver's transaction, so it only writes the jobs and returns. It is prepended to
+// bridgev2's handler so that a link posted in a management room is marked as a link before
+// bridgev2 would read it as a command.
 func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	if evt.Sender == ic.Bridge.Bot.GetMXID() || ic.Bridge.IsGhostMXID(evt.Sender) {
 		return // our own answers carry the link: never answer them
 	}
 	content := evt.Content.AsMessage()
-	if content.RelatesTo.GetReplaceID() != "" {
-		return
+	// An edit counts with its new text, answered as a reply to the original message; links the
+	// original already had are not answered twice.
+	answerTo, threadRoot := evt.ID, content.RelatesTo.GetThreadParent()
+	if editOf := content.RelatesTo.GetReplaceID(); editOf != "" {
+		if content.NewContent == nil {
+			return
+		}
+		answerTo, threadRoot, content = editOf, "", content.NewContent
 	}
 	switch content.MsgType {
 	case event.MsgText, event.MsgEmote:
@@ -32,14 +44,14 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	default:
 		return
 	}
+	if strings.HasPrefix(content.Body, ic.Bridge.Config.CommandPrefix) {
+		return // a command, maybe with a link argument
+	}
 	log := zerolog.Ctx(ctx).With().
 		Stringer("room_id", evt.RoomID).
 		Stringer("event_id", evt.ID).
 		Stringer("sender", evt.Sender).
 		Logger()
-	if strings.HasPrefix(content.Body, ic.Bridge.Config.CommandPrefix) {
-		return // a command, maybe with a link argument
-	}
 	room, err := ic.rooms.Get(ctx, evt.RoomID)
 	if err != nil {
 		log.Err(err).Msg("Failed to look up room")
@@ -52,11 +64,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		formatted = content.FormattedBody
 	}
 	links := media.FindLinks(content.Body, formatted)
-	if len(links) == 0 {
-		return
-	}
-	ic.markLinkMessage(ctx, evt)
-	if !room.Enabled {
+	if len(links) == 0 || !ic.claimFromCommands(ctx, evt, content.Body) || !room.Enabled {
 		return
 	}
 	if len(links) > ic.Config.MaxLinksPerMessage {
@@ -64,31 +72,62 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		links = links[:ic.Config.MaxLinksPerMessage]
 	}
 	for _, link := range links {
-		jobID, isNew, err := ic.jobs.Add(ctx, evt.RoomID, evt.ID, link)
-		if err != nil {
-			log.Err(err).Str("link", link.URL()).Msg("Failed to record link")
-			continue
-		} else if !isNew {
-			continue
+		jobID, added, err := ic.queue.Add(ctx, queue.Job{
+			RoomID:     evt.RoomID,
+			EventID:    answerTo,
+			ThreadRoot: threadRoot,
+			Sender:     evt.Sender,
+			LinkKey:    link.Key(),
+			LinkURL:    link.URL(),
+		})
+		switch {
+		case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
+			log.Debug().Err(err).Msg("Link over the queue caps")
+			go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt, err)
+			return
+		case err != nil:
+			log.Err(err).Str("link", link.URL()).Msg("Failed to queue link")
+		case added:
+			log.Debug().Int64("job_id", jobID).Str("link", link.URL()).Msg("Queued link")
 		}
-		jobLog := log.With().Int64("job_id", jobID).Str("link", link.URL()).Logger()
-		jobLog.Debug().Msg("Accepted link")
-		ic.inFlight.Add(1)
-		go ic.answer(jobLog.WithContext(ic.Bridge.BackgroundCtx), &linkJob{ID: jobID, Event: evt, Link: link})
 	}
 }
 
-// markLinkMessage remembers a link message posted in the sender's management room, where bridgev2
-// reads every message as a command, so that the command processor leaves it to us.
-func (ic *Connector) markLinkMessage(ctx context.Context, evt *event.Event) {
+// sendOverCapNotice tells the sender, once per message, that their links were not taken.
+func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, cause error) {
+	message := "Too many links are waiting in this room; this one was skipped. Try again in a minute."
+	if errors.Is(cause, queue.ErrUserFull) {
+		message = "You have too many links waiting; this one was skipped. Try again in a minute."
+	}
+	content := &event.MessageEventContent{
+		MsgType:   event.MsgNotice,
+		Body:      message,
+		RelatesTo: (&event.RelatesTo{}).SetReplyTo(evt.ID),
+		Mentions:  &event.Mentions{},
+	}
+	_, err := ic.Bridge.Bot.SendMessage(ctx, evt.RoomID, event.EventMessage, &event.Content{Parsed: content}, nil)
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to send over-cap notice")
+	}
+}
+
+// claimFromCommands decides whether a message with links is a link or a command. In the sender's
+// management room bridgev2 reads every message as a command; a link message is marked there so
+// that the command processor leaves it to us (see linkAwareCommands). It reports whether the
+// message is a link message.
+func (ic *Connector) claimFromCommands(ctx context.Context, evt *event.Event, body string) bool {
 	user, err := ic.Bridge.GetExistingUserByMXID(ctx, evt.Sender)
 	if err != nil || user == nil || user.ManagementRoom != evt.RoomID {
-		return
+		return true
+	}
+	if fields := strings.Fields(body); len(fields) > 0 && linkCommands[strings.ToLower(fields[0])] {
+		return false
 	}
 	ic.linkMessages.Store(evt.ID, struct{}{})
+	return true
 }
 
-// isLinkMessage reports (once) whether an event was marked by markLinkMessage.
+// isLinkMessage reports (once) whether an event was claimed by claimFromCommands.
 func (ic *Connector) isLinkMessage(eventID id.EventID) bool {
 	_, ok := ic.linkMessages.LoadAndDelete(eventID)
 	return ok

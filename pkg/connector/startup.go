@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
+
+	"github.com/igbridge/igbridge/pkg/media"
 )
 
 // sqliteParams are the URI parameters the SQLite database needs with modernc's driver: immediate
@@ -54,29 +55,27 @@ func (ic *Connector) RegisterBot(ctx context.Context) {
 	}
 }
 
-// minYtdlpVersion is the first yt-dlp release with today's Instagram extractor.
-const minYtdlpVersion = "2026.07"
-
-// checkYtdlp logs the yt-dlp version, or says clearly why yt-dlp cannot run or is too old.
-func (ic *Connector) checkYtdlp(ctx context.Context) {
-	log := zerolog.Ctx(ctx)
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	version, err := ic.ytdlp.Version(ctx)
-	if err != nil {
-		ic.ytdlpVersion.Store("not working: " + err.Error())
-		log.Error().Err(err).
-			Str("python", ic.Config.Ytdlp.Python).
-			Strs("command", ic.Config.Ytdlp.Command).
-			Msg("yt-dlp cannot run; set network.ytdlp.python or network.ytdlp.command. Links will fail until it works")
-		return
+// startExtractor starts the yt-dlp worker pool, or the per-link command when the worker cannot
+// run, and says in the log which one it is and what is wrong.
+func (ic *Connector) startExtractor(ctx context.Context) {
+	ic.extractor, ic.extractorStatus = media.NewExtractor(ctx, media.ExtractorConfig{
+		Ytdlp: media.YtdlpConfig{
+			Python:      ic.Config.Ytdlp.Python,
+			Command:     ic.Config.Ytdlp.Command,
+			CookiesFile: ic.Config.CookiesFile,
+			Proxy:       ic.Config.Proxy,
+			CAFile:      ic.Config.CAFile,
+			Timeout:     ic.Config.Ytdlp.Timeout,
+			MaxItems:    ic.Config.MaxItems,
+			Pace:        ic.pacer.Wait,
+		},
+		Workers:     ic.Config.Ytdlp.Workers,
+		MaxRequests: ic.Config.Ytdlp.WorkerMaxRequests,
+	})
+	log := zerolog.Ctx(ctx).With().Str("yt_dlp", ic.extractorStatus.String()).Logger()
+	if ic.extractorStatus.Problem != "" {
+		log.Error().Msg("yt-dlp is not working as it should; see network.ytdlp in the config")
+	} else {
+		log.Info().Msg("yt-dlp is ready")
 	}
-	if version < minYtdlpVersion {
-		ic.ytdlpVersion.Store(version + " (too old, need " + minYtdlpVersion + " or newer)")
-		log.Error().Str("version", version).Str("minimum", minYtdlpVersion).
-			Msg("yt-dlp is too old for Instagram's current pages; install a newer one")
-		return
-	}
-	ic.ytdlpVersion.Store(version)
-	log.Info().Str("version", version).Msg("yt-dlp is ready")
 }

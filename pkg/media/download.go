@@ -304,12 +304,24 @@ func (m *Media) WriteTo(w io.Writer) (int64, error) {
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
-			return written, nil
+			return written, m.checkComplete(written)
 		}
 		if rerr != nil {
 			return written, transferError(m.ctx, "failed to read media", rerr)
 		}
 	}
+}
+
+// checkComplete tells a whole file from one cut short: a body shorter than its Content-Length, or
+// one that ended as our deadline passed (a cancelled chunked response can look like a clean end).
+func (m *Media) checkComplete(written int64) error {
+	if m.ctx.Err() != nil {
+		return transferError(m.ctx, "failed to read media", m.ctx.Err())
+	}
+	if m.Size >= 0 && written != m.Size {
+		return &FetchError{Class: ClassNetwork, Message: fmt.Sprintf("media ended after %d of %d bytes", written, m.Size)}
+	}
+	return nil
 }
 
 // Close releases the connection.

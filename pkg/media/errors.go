@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -208,6 +209,43 @@ func ClassifyYtdlp(stderr string, cookiesConfigured bool) ErrorClass {
 	return ClassUnavailable
 }
 
+// ClassifyWorkerError classifies a failure reported by the worker: the exception's HTTP status and
+// network cause first, then its text (the same table as ClassifyYtdlp), then whether yt-dlp
+// expected it. warnings are the yt-dlp warnings of the same request.
+func ClassifyWorkerError(e WorkerError, warnings []string, cookiesConfigured bool) ErrorClass {
+	if cookiesConfigured && (cookiesRejected(e.Message) || slices.ContainsFunc(warnings, cookiesRejected)) {
+		return ClassCookiesInvalid
+	}
+	switch {
+	case e.Status == 429:
+		return ClassRateLimited
+	case e.Status == 404 || e.Status == 410:
+		return ClassNotFound
+	case e.Status == 401 || e.Status == 403:
+		return ClassLoginRequired
+	case e.Status >= 500:
+		return ClassNetwork
+	case slices.ContainsFunc(e.Causes, isNetworkErrorType):
+		return ClassNetwork
+	}
+	if class, found := matchYtdlpMessage(e.Message); found {
+		return class
+	}
+	if e.Expected {
+		// The extractor's own words for a known condition we have no entry for.
+		return ClassUnavailable
+	}
+	return ClassExtractorBroken
+}
+
+// isNetworkErrorType reports whether a Python exception class (from the worker's list of a network
+// cause's classes) means the connection failed, as opposed to a server's answer.
+func isNetworkErrorType(name string) bool {
+	// yt-dlp wraps socket, TLS and proxy failures in TransportError; plain OSError covers
+	// timeouts and urllib's URLError raised outside its request handlers.
+	return name == "TransportError" || name == "OSError"
+}
+
 func matchYtdlpMessage(text string) (ErrorClass, bool) {
 	for _, m := range ytdlpMessages {
 		if strings.Contains(text, m.text) {
@@ -254,6 +292,11 @@ func ytdlpMessage(stderr string) string {
 		trimmed := strings.TrimSpace(stderr)
 		msg = trimmed[strings.LastIndexByte(trimmed, '\n')+1:]
 	}
+	return trimYtdlpMessage(msg)
+}
+
+// trimYtdlpMessage drops the bug-report boilerplate from a yt-dlp error text and bounds it for logs.
+func trimYtdlpMessage(msg string) string {
 	if i := strings.Index(msg, "; please report this issue"); i >= 0 {
 		msg = msg[:i]
 	}

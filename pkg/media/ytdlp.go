@@ -56,6 +56,19 @@ type YtdlpConfig struct {
 	Timeout   time.Duration
 	MaxItems  int   // carousel cap
 	MaxOutput int64 // cap on the info JSON read from stdout
+	// Pace, when set, is called right before each extraction starts (for a worker pool: once a
+	// worker is free), so that requests to Instagram are spaced by when they really go out.
+	Pace func(context.Context) error
+}
+
+func (c YtdlpConfig) pace(ctx context.Context) error {
+	if c.Pace == nil {
+		return nil
+	}
+	if err := c.Pace(ctx); err != nil {
+		return fmt.Errorf("failed to wait for the rate limit: %w", err)
+	}
+	return nil
 }
 
 // Ytdlp extracts Instagram posts by running yt-dlp once per link.
@@ -65,6 +78,13 @@ type Ytdlp struct {
 
 // NewYtdlp returns a Ytdlp with defaults filled in.
 func NewYtdlp(cfg YtdlpConfig) *Ytdlp {
+	return &Ytdlp{cfg: cfg.withDefaults()}
+}
+
+// Close does nothing: each Extract cleans up after its own run.
+func (y *Ytdlp) Close() error { return nil }
+
+func (cfg YtdlpConfig) withDefaults() YtdlpConfig {
 	if cfg.Python == "" {
 		cfg.Python = DefaultPython
 	}
@@ -77,7 +97,7 @@ func NewYtdlp(cfg YtdlpConfig) *Ytdlp {
 	if cfg.MaxOutput <= 0 {
 		cfg.MaxOutput = DefaultMaxYtdlpBytes
 	}
-	return &Ytdlp{cfg: cfg}
+	return cfg
 }
 
 // Extract runs yt-dlp for the canonical URL of link and parses its info JSON.
@@ -88,17 +108,20 @@ func (y *Ytdlp) Extract(ctx context.Context, link Link) (*Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	cookies, cleanup, err := y.copyCookies()
+	cookies, cleanup, err := copyCookies(y.cfg.CookiesFile)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
+	if err = y.cfg.pace(ctx); err != nil {
+		return nil, err
+	}
 	log := zerolog.Ctx(ctx).With().Str("link", link.Key()).Logger()
 	ctx, cancel := context.WithTimeoutCause(ctx, y.cfg.Timeout, errExtractTimeout)
 	defer cancel()
 
 	start := time.Now()
-	res, err := runGroup(ctx, y.command(y.extractArgs(link, target, cookies)), y.env(), y.cfg.MaxOutput)
+	res, err := runGroup(ctx, y.command(y.extractArgs(link, target, cookies)), y.cfg.env(), y.cfg.MaxOutput)
 	log.Debug().Dur("took", time.Since(start)).Int("stdout_bytes", len(res.stdout)).Msg("yt-dlp finished")
 	if cookies != "" && cookiesRejected(res.stderr) {
 		// The extractor may still succeed logged out, but the operator must renew the session.
@@ -135,14 +158,14 @@ func (y *Ytdlp) runError(ctx context.Context, res runResult, err error) error {
 	}
 }
 
-// copyCookies gives each run its own copy of the cookies file. yt-dlp rewrites its cookies file
-// in place on exit and drops a session it believes expired: concurrent runs would read each
-// other's half-written files, and one false alarm would delete the operator's session.
-func (y *Ytdlp) copyCookies() (path string, cleanup func(), err error) {
-	if y.cfg.CookiesFile == "" {
+// copyCookies gives each run (or worker process) its own copy of the cookies file src. yt-dlp
+// rewrites its cookies file in place on exit and drops a session it believes expired: concurrent
+// runs would read each other's half-written files, and one false alarm would delete the operator's session.
+func copyCookies(src string) (path string, cleanup func(), err error) {
+	if src == "" {
 		return "", func() {}, nil
 	}
-	data, err := os.ReadFile(y.cfg.CookiesFile)
+	data, err := os.ReadFile(src)
 	if err != nil {
 		return "", nil, &FetchError{Class: ClassCookiesInvalid, Message: "failed to read the cookies file", Err: err}
 	}
@@ -184,28 +207,35 @@ func extractURL(link Link) (string, error) {
 	return raw, nil
 }
 
-// extractArgs builds yt-dlp's arguments. Warnings stay on because ClassifyYtdlp reads them, and
-// the URL always comes after "--" so it can never be taken for an option.
+// extractArgs builds yt-dlp's arguments. The URL always comes after "--" so it can never be taken
+// for an option.
 func (y *Ytdlp) extractArgs(link Link, target, cookies string) []string {
+	return append(y.cfg.options(link.Kind == LinkStory, cookies), "--", target)
+}
+
+// options returns yt-dlp's command-line options for extracting a post or a story, shared by the
+// command line and the worker (which parses them with yt_dlp.parse_options). Warnings stay on
+// because the classification reads them, and -J also makes yt-dlp resolve carousel entries.
+func (cfg YtdlpConfig) options(story bool, cookies string) []string {
 	args := []string{
 		"--ignore-config", "--no-cache-dir", "--no-progress",
 		"-J", "-f", "b", "--ignore-no-formats-error",
 	}
-	if link.Kind == LinkStory {
+	if story {
 		// Without it a story item URL returns the user's whole story.
 		args = append(args, "--no-playlist")
 	}
 	if cookies != "" {
 		args = append(args, "--cookies", cookies)
 	}
-	if y.cfg.Proxy != "" {
-		args = append(args, "--proxy", y.cfg.Proxy)
+	if cfg.Proxy != "" {
+		args = append(args, "--proxy", cfg.Proxy)
 	}
-	if y.cfg.CAFile != "" {
+	if cfg.CAFile != "" {
 		// SSL_CERT_FILE (see env) is only honoured when yt-dlp does not use certifi's bundle.
 		args = append(args, "--compat-options", "no-certifi")
 	}
-	return append(args, "--", target)
+	return args
 }
 
 // command returns the argv that runs yt-dlp with args.
@@ -217,13 +247,13 @@ func (y *Ytdlp) command(args []string) []string {
 }
 
 // env passes the process environment through (proxy variables, PYTHONPATH for an unpacked yt-dlp).
-func (y *Ytdlp) env() []string {
+func (cfg YtdlpConfig) env() []string {
 	env := append(os.Environ(),
 		// -m and -c put the working directory first on sys.path; a stray yt_dlp/ there must not win.
 		"PYTHONSAFEPATH=1",
 	)
-	if y.cfg.CAFile != "" {
-		env = append(env, "SSL_CERT_FILE="+y.cfg.CAFile)
+	if cfg.CAFile != "" {
+		env = append(env, "SSL_CERT_FILE="+cfg.CAFile)
 	}
 	return env
 }
@@ -239,7 +269,7 @@ func (y *Ytdlp) Version(ctx context.Context) (string, error) {
 		// Importing only the version module avoids loading every extractor.
 		argv = []string{y.cfg.Python, "-c", "import yt_dlp.version as v; print(v.__version__)"}
 	}
-	res, err := runGroup(ctx, argv, y.env(), 4096)
+	res, err := runGroup(ctx, argv, y.cfg.env(), 4096)
 	if err != nil {
 		return "", fmt.Errorf("failed to get yt-dlp version: %w (%s)", err, ytdlpMessage(res.stderr))
 	}
@@ -265,7 +295,7 @@ func runGroup(ctx context.Context, argv []string, env []string, maxStdout int64)
 	cmd.Env = env
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupProcAttr()
 	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
 	cmd.WaitDelay = waitDelay
 	err := cmd.Run()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,12 +17,14 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/lib/pq"
 	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix/id"
 	_ "modernc.org/sqlite"
 
 	"github.com/igbridge/igbridge/internal/fakeig"
 	"github.com/igbridge/igbridge/internal/tesths"
+	"github.com/igbridge/igbridge/internal/testpg"
 )
 
 // replyTimeout bounds every wait for the bridge: Dendrite sometimes delivers appservice
@@ -30,17 +33,22 @@ const replyTimeout = 30 * time.Second
 
 // env is one running set-up: Dendrite, the fake Instagram, and igbridge.
 type env struct {
-	t      testing.TB
-	dir    string
-	hs     *tesths.Homeserver
-	ig     *fakeig.Server
-	bot    id.UserID
-	asURL  string
-	config map[string]any
-	hsTok  string
-	proc   *exec.Cmd
-	exited chan struct{}
-	logBuf *lockedBuffer
+	t       testing.TB
+	dir     string
+	cfgPath string
+	regPath string
+	environ []string
+	hs      *tesths.Homeserver
+	ig      *fakeig.Server
+	bot     id.UserID
+	asURL   string
+	config  map[string]any
+	hsTok   string
+	proc    *exec.Cmd
+	exited  chan struct{}
+	logBuf  *lockedBuffer
+	// dbDriver and dbURI reach the bridge's database, for assertions on its rows.
+	dbDriver, dbURI string
 }
 
 // envOptions change the bridge config of one set-up.
@@ -66,8 +74,9 @@ func startEnv(t testing.TB, opts envOptions) *env {
 	e.ig = fakeig.Start(t)
 	asPort := freePort(t)
 	e.asURL = fmt.Sprintf("http://127.0.0.1:%d", asPort)
-	cfgPath := filepath.Join(e.dir, "config.yaml")
-	regPath := filepath.Join(e.dir, "registration.yaml")
+	e.cfgPath = filepath.Join(e.dir, "config.yaml")
+	e.regPath = filepath.Join(e.dir, "registration.yaml")
+	cfgPath, regPath := e.cfgPath, e.regPath
 	e.run("-e", "-c", cfgPath)
 	e.editConfig(cfgPath, func(cfg map[string]any) {
 		set(cfg, "localhost", "homeserver", "domain")
@@ -82,9 +91,19 @@ func startEnv(t testing.TB, opts envOptions) *env {
 	e.hs = tesths.Start(t, tesths.Options{Registration: registration})
 	e.editConfig(cfgPath, func(cfg map[string]any) {
 		set(cfg, e.hs.URL, "homeserver", "address")
-		set(cfg, "file:"+filepath.Join(e.dir, "igbridge.db")+
-			"?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-			"&_pragma=busy_timeout(5000)&_time_format=sqlite", "database", "uri")
+		dbType := "sqlite"
+		if os.Getenv(databaseEnv) == "postgres" {
+			dbType, e.dbDriver, e.dbURI = "postgres", "postgres", testpg.Shared(t).NewDatabase(t)
+		} else {
+			e.dbDriver, e.dbURI = "sqlite", "file:"+filepath.Join(e.dir, "igbridge.db")+"?mode=ro&_pragma=busy_timeout(5000)"
+			set(cfg, "file:"+filepath.Join(e.dir, "igbridge.db")+
+				"?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
+				"&_pragma=busy_timeout(5000)&_time_format=sqlite", "database", "uri")
+		}
+		set(cfg, dbType, "database", "type")
+		if dbType == "postgres" {
+			set(cfg, e.dbURI, "database", "uri")
+		}
 		set(cfg, map[string]any{
 			"*":                  "relay",
 			"localhost":          "user",
@@ -99,6 +118,10 @@ func startEnv(t testing.TB, opts envOptions) *env {
 		if opts.cookies {
 			set(cfg, e.ig.WriteCookies(t), "network", "cookies_file")
 		}
+		// Tests post many links: pace and back off in milliseconds, not seconds.
+		for key, value := range fastPacing {
+			set(cfg, value, "network", key)
+		}
 		for key, value := range opts.network {
 			set(cfg, value, "network", key)
 		}
@@ -109,16 +132,37 @@ func startEnv(t testing.TB, opts envOptions) *env {
 	if opts.proxyFromEnv {
 		environ = append(environ, "HTTPS_PROXY="+e.ig.ProxyURL, "HTTP_PROXY="+e.ig.ProxyURL, "NO_PROXY=127.0.0.1,localhost")
 	}
-	e.start(cfgPath, regPath, environ)
+	e.environ = environ
+	e.start()
 	return e
 }
 
-func (e *env) start(cfgPath, regPath string, environ []string) {
+// logDirEnv names a directory that receives the whole log of every bridge the tests start.
+const logDirEnv = "IGBRIDGE_E2E_LOG_DIR"
+
+// fastPacing replaces the production pacing and retry delays in tests.
+var fastPacing = map[string]any{
+	"rate_limit": map[string]any{"requests_per_minute": 60000, "min_interval": "1ms", "cooldown": "100ms", "max_cooldown": "400ms"},
+	"retry":      map[string]any{"max_attempts": 3, "base_delay": "50ms", "max_delay": "200ms"},
+}
+
+// start starts the bridge with the set-up's config and waits until it is ready.
+func (e *env) start() {
 	t := e.t
-	e.proc = exec.Command(bridgeBinary, "-c", cfgPath, "-r", regPath, "--ignore-unsupported-server")
+	e.proc = exec.Command(bridgeBinary, "-c", e.cfgPath, "-r", e.regPath, "--ignore-unsupported-server")
 	e.proc.Dir = e.dir
-	e.proc.Env = append(withoutProxyVars(os.Environ()), environ...)
-	e.proc.Stdout, e.proc.Stderr = e.logBuf, e.logBuf
+	e.proc.Env = append(withoutProxyVars(os.Environ()), e.environ...)
+	var out io.Writer = e.logBuf
+	if dir := os.Getenv(logDirEnv); dir != "" {
+		// Whole logs of every bridge run, for debugging a failure: the test only prints a tail.
+		f, err := os.OpenFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatalf("failed to open the bridge log file: %v", err)
+		}
+		t.Cleanup(func() { _ = f.Close() })
+		out = io.MultiWriter(e.logBuf, f)
+	}
+	e.proc.Stdout, e.proc.Stderr = out, out
 	if err := e.proc.Start(); err != nil {
 		t.Fatalf("failed to start igbridge: %v", err)
 	}
@@ -134,6 +178,12 @@ func (e *env) start(cfgPath, regPath string, environ []string) {
 		}
 	})
 	e.waitReady()
+}
+
+// crash kills the bridge without warning, as a power cut or the OOM killer would.
+func (e *env) crash() {
+	_ = e.proc.Process.Kill()
+	<-e.exited
 }
 
 func (e *env) stop() {
@@ -227,10 +277,14 @@ func get(cfg map[string]any, path ...string) any {
 	return cur
 }
 
-// db opens the bridge's SQLite database read-only, for assertions on its rows.
+// databaseEnv selects the bridge's database for the whole suite: unset for SQLite, "postgres" for
+// a real PostgreSQL (make test runs the suite both ways).
+const databaseEnv = "IGBRIDGE_E2E_DB"
+
+// db opens the bridge's database, for assertions on its rows.
 func (e *env) db() *sql.DB {
 	e.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, "igbridge.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	db, err := sql.Open(e.dbDriver, e.dbURI)
 	if err != nil {
 		e.t.Fatalf("failed to open bridge database: %v", err)
 	}

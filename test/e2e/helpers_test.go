@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +116,23 @@ func (e *env) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event.Ev
 		return false
 	})
 	return answer
+}
+
+// pushEvents sends the bridge a transaction as the homeserver would.
+func (e *env) pushEvents(t testing.TB, events ...map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"events": events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/_matrix/app/v1/transactions/test-%d", e.asURL, time.Now().UnixNano()), bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.hsTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("failed to push a transaction: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("pushed transaction got status %d", resp.StatusCode)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/igbridge/igbridge/internal/testpg"
 )
 
 // bridgeBinary is the igbridge built once for the whole package.
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "failed to build igbridge:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testpg.Main(m)
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +80,7 @@ func TestHostileMessages(t *testing.T) {
 	}
 	manyID := alice.SendText(t, roomID, many.String())
 	e.settle(t, alice, roomID)
-	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_job WHERE event_id=$1", manyID); n != 3 {
+	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1", manyID); n != 3 {
 		t.Fatalf("%d links of a 500-link message were accepted, want max_links_per_message=3", n)
 	}
 	waitReplies(t, alice, roomID, manyID, 3)
@@ -107,10 +106,7 @@ func TestYtdlpHangs(t *testing.T) {
 
 // TestYtdlpGarbage replaces yt-dlp with a program that prints garbage.
 func TestYtdlpGarbage(t *testing.T) {
-	script := filepath.Join(t.TempDir(), "garbage-ytdlp")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho '{this is not json'\nexit 0\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	script := writeScript(t, "garbage-ytdlp", "#!/bin/sh\necho '{this is not json'\nexit 0\n")
 	e := startEnv(t, envOptions{network: map[string]any{"ytdlp": map[string]any{"command": []any{script}}}})
 	alice := e.hs.RegisterUser(t, "alice")
 	roomID := e.watchedRoom(t, alice)
@@ -158,4 +154,8 @@ func TestHomeserverRestart(t *testing.T) {
 	e.hs.Stop(t)
 	e.hs.Restart(t)
 	sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+}
+
+func writeExecutable(path, content string) error {
+	return os.WriteFile(path, []byte(content), 0o755)
 }

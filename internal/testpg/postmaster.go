@@ -1,0 +1,118 @@
+package testpg
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+const (
+	// startTimeout bounds the wait for the first connection; it takes
+	// about 0.1 s after initdb.
+	startTimeout = 30 * time.Second
+	// stopGrace is how long a fast shutdown (SIGINT) gets before SIGKILL.
+	stopGrace = 10 * time.Second
+)
+
+// postmaster is one run of the postgres server process.
+type postmaster struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // exit status, valid after done
+}
+
+// spawnPostmaster starts postgres on 127.0.0.1:port with its socket in
+// sockDir, writing its log to logFile.
+func spawnPostmaster(binDir, dataDir, sockDir string, port int, r runAs, logFile *os.File) (*postmaster, error) {
+	cmd := exec.Command(filepath.Join(binDir, "postgres"),
+		"-D", dataDir,
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "port="+strconv.Itoa(port),
+		"-c", "unix_socket_directories="+sockDir,
+		// Durability is pointless for a cluster deleted after the test.
+		"-c", "fsync=off",
+		"-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off",
+	)
+	cmd.Dir = sockDir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = sysProcAttr(r)
+	p := &postmaster{cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		// The parent-death signal fires when the thread that forked exits,
+		// so that thread stays locked to this goroutine until postgres has
+		// exited (the locked thread is discarded afterwards).
+		runtime.LockOSThread()
+		defer close(p.done)
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("failed to start %s: %w", cmd.Path, err)
+	}
+	return p, nil
+}
+
+// waitReady polls with a query: postgres accepts connections before it can
+// serve them ("the database system is starting up").
+func (p *postmaster) waitReady(db *sql.DB) error {
+	deadline := time.Now().Add(startTimeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// Checked first so that a postgres that could not bind its port is
+		// noticed before pinging whoever holds it.
+		select {
+		case <-p.done:
+			return fmt.Errorf("postgres exited during start-up: %v", p.err)
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := db.PingContext(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres did not accept connections within %v (last error: %v)", startTimeout, err)
+		}
+		<-tick.C
+	}
+}
+
+// stop asks for a fast shutdown (SIGINT: abort sessions, no waiting for
+// clients), which returns once every backend has exited, and kills the
+// postmaster if that takes too long. Killing its process group would not
+// help: each backend calls setsid. They exit when they notice the
+// postmaster is gone.
+func (p *postmaster) stop() error {
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("failed to send SIGINT to postgres: %w", err)
+	}
+	timer := time.NewTimer(stopGrace)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-timer.C:
+	}
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("failed to kill postgres: %w", err)
+	}
+	<-p.done
+	return fmt.Errorf("postgres ignored a fast shutdown for %v and was killed", stopGrace)
+}

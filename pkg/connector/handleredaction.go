@@ -1,0 +1,78 @@
+package connector
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// redactedMemory is how long a redaction is remembered for jobs still running when it came.
+const redactedMemory = 10 * time.Minute
+
+// handleRedaction follows the author: when a message with links is redacted, its pending links
+// are dropped and the bridge's answers to it are redacted too.
+func (ic *Connector) handleRedaction(ctx context.Context, evt *event.Event) {
+	if evt.Sender == ic.Bridge.Bot.GetMXID() || ic.Bridge.IsGhostMXID(evt.Sender) {
+		return
+	}
+	redacts := evt.Redacts
+	if redacts == "" {
+		redacts = evt.Content.AsRedaction().Redacts
+	}
+	if redacts == "" {
+		return
+	}
+	ic.rememberRedaction(redacts)
+	log := zerolog.Ctx(ctx).With().Stringer("room_id", evt.RoomID).Stringer("redacts", redacts).Logger()
+	log.Debug().Msg("Following a redaction")
+	if n, err := ic.queue.Cancel(ctx, evt.RoomID, redacts); err != nil {
+		log.Err(err).Msg("Failed to cancel links of a redacted message")
+	} else if n > 0 {
+		log.Debug().Int("cancelled", n).Msg("Cancelled links of a redacted message")
+	}
+	// Redacting takes requests to the homeserver; do not hold up the transaction for them.
+	go ic.redactReplies(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, redacts)
+}
+
+// redactReplies redacts every answer the bridge sent to a message, each as the user who sent it.
+func (ic *Connector) redactReplies(ctx context.Context, roomID id.RoomID, eventID id.EventID) {
+	log := zerolog.Ctx(ctx)
+	replies, err := ic.queue.RepliesTo(ctx, roomID, eventID)
+	if err != nil {
+		log.Err(err).Msg("Failed to find the answers to a redacted message")
+		return
+	}
+	for _, reply := range replies {
+		sender := ic.Bridge.Bot
+		if ghostID, ok := ic.mc.ParseGhostMXID(reply.Sender); ok {
+			sender = ic.Bridge.Matrix.GhostIntent(ghostID)
+		}
+		_, err = sender.SendMessage(ctx, roomID, event.EventRedaction, &event.Content{
+			Parsed: &event.RedactionEventContent{Redacts: reply.EventID, Reason: "The linked message was deleted"},
+		}, &bridgev2.MatrixSendExtra{TransactionID: "igbridge-redact-" + reply.EventID.String()})
+		if err != nil {
+			log.Err(err).Stringer("reply_id", reply.EventID).Msg("Failed to redact an answer")
+		}
+	}
+}
+
+func (ic *Connector) rememberRedaction(eventID id.EventID) {
+	now := time.Now()
+	ic.redacted.Store(eventID, now)
+	ic.redacted.Range(func(key, value any) bool {
+		if now.Sub(value.(time.Time)) > redactedMemory {
+			ic.redacted.Delete(key)
+		}
+		return true
+	})
+}
+
+// isRedacted reports whether a message was redacted while the bridge was answering it.
+func (ic *Connector) isRedacted(eventID id.EventID) bool {
+	_, ok := ic.redacted.Load(eventID)
+	return ok
+}

@@ -1,0 +1,191 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/event"
+
+	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/queue"
+)
+
+// errRedacted stops a job whose message was redacted while it ran.
+var errRedacted = errors.New("the message was redacted")
+
+// cachedFailure is a failure answered from the failure cache, without asking Instagram.
+type cachedFailure struct{ class media.ErrorClass }
+
+func (cf *cachedFailure) Error() string { return "recently failed: " + string(cf.class) }
+
+// handleJob answers one link; it is the queue's handler. Everything it sends carries transaction
+// IDs derived from the job and is recorded after sending, so a job resumed after a crash neither
+// repeats nor loses a part.
+func (ic *Connector) handleJob(ctx context.Context, job *queue.Job) queue.Result {
+	log := zerolog.Ctx(ctx).With().
+		Int64("job_id", job.ID).
+		Str("link", job.LinkURL).
+		Stringer("room_id", job.RoomID).
+		Int("attempt", job.Attempts).
+		Logger()
+	ctx = log.WithContext(ctx)
+	stopTyping := ic.typingWhile(ctx, job.RoomID)
+	defer stopTyping()
+	pp, err := ic.preparedPostFor(ctx, job)
+	if err == nil {
+		err = ic.sendPost(ctx, job, pp)
+	}
+	if err == nil {
+		log.Debug().Msg("Answered link")
+		return queue.Result{Outcome: queue.Done}
+	}
+	return ic.failed(ctx, job, err)
+}
+
+// failed decides what a failure means: a retry for what may pass (rate limits, network, the
+// homeserver), otherwise one line in the room.
+func (ic *Connector) failed(ctx context.Context, job *queue.Job, err error) queue.Result {
+	log := zerolog.Ctx(ctx)
+	var cached *cachedFailure
+	switch {
+	case errors.Is(err, errRedacted):
+		ic.redactReplies(ctx, job.RoomID, job.EventID)
+		return queue.Result{Outcome: queue.Cancelled}
+	case errors.As(err, &cached):
+		ic.sendFailureNotice(ctx, job, cached.class.UserMessage())
+		return queue.Result{Outcome: queue.Failed, ErrorClass: string(cached.class)}
+	}
+	class := failureClass(err)
+	if retryable(class) && job.Attempts < ic.Config.Retry.MaxAttempts && ctx.Err() == nil {
+		log.Warn().Err(err).Str("error_class", class).Msg("Link failed, will retry")
+		return queue.Result{Outcome: queue.Retry, ErrorClass: class}
+	}
+	log.Warn().Err(err).Str("error_class", class).Msg("Failed to answer link")
+	if mediaClass := media.ClassOf(err); mediaClass != "" || errors.Is(err, media.ErrShareUnresolved) {
+		ttl := ic.Config.Cache.FailureTTL
+		if retryable(class) {
+			ttl = ic.Config.Cache.TransientFailureTTL
+		}
+		if err := ic.cache.PutFailure(ctx, job.LinkKey, media.ErrorClass(class), ttl); err != nil {
+			log.Err(err).Msg("Failed to remember the failure")
+		}
+		if mediaClass == media.ClassExtractorBroken {
+			ic.alertExtractorBroken(ctx, err)
+		}
+	}
+	ic.sendFailureNotice(ctx, job, failureMessage(err))
+	return queue.Result{Outcome: queue.Failed, ErrorClass: class}
+}
+
+// retryable reports whether a failure class may pass by itself.
+func retryable(class string) bool {
+	switch media.ErrorClass(class) {
+	case media.ClassRateLimited, media.ClassNetwork, media.ClassTimeout:
+		return true
+	}
+	return class == classMatrix
+}
+
+// classMatrix is the class of failures on the Matrix side (upload, send), usually the homeserver
+// being away for a moment.
+const classMatrix = "matrix"
+
+// failureClass is the class recorded for a failed job.
+func failureClass(err error) string {
+	var sendErr *matrixError
+	switch {
+	case media.ClassOf(err) != "":
+		return string(media.ClassOf(err))
+	case errors.Is(err, media.ErrShareUnresolved):
+		return "share_unresolved"
+	case errors.Is(err, media.ErrInvalidLink):
+		return "invalid_link"
+	case errors.As(err, &sendErr):
+		return classMatrix
+	}
+	return "internal"
+}
+
+// failureMessage is the one line the room sees for a failed link.
+func failureMessage(err error) string {
+	switch {
+	case errors.Is(err, media.ErrShareUnresolved):
+		return "This share link does not lead to a public post."
+	case errors.Is(err, media.ErrHostNotAllowed):
+		return "Instagram pointed to media outside its CDN; it was not downloaded."
+	case errors.Is(err, media.ErrInvalidLink):
+		return "This is not a link to an Instagram post."
+	}
+	if class := media.ClassOf(err); class != "" {
+		return class.UserMessage()
+	}
+	var sendErr *matrixError
+	if errors.As(err, &sendErr) {
+		return "The homeserver did not take the media; try again later."
+	}
+	return "Something went wrong while fetching this post."
+}
+
+// matrixError marks failures of the homeserver while uploading or sending.
+type matrixError struct{ err error }
+
+func (me *matrixError) Error() string { return me.err.Error() }
+func (me *matrixError) Unwrap() error { return me.err }
+
+func (ic *Connector) sendFailureNotice(ctx context.Context, job *queue.Job, message string) {
+	content := &event.MessageEventContent{
+		MsgType:   event.MsgNotice,
+		Body:      message,
+		RelatesTo: replyRelation(job),
+		Mentions:  &event.Mentions{},
+	}
+	ic.sendPart(ctx, job, noticePart, ic.Bridge.Bot, content)
+}
+
+// noticePart is the reply part number of a job's failure notice.
+const noticePart = -1
+
+// sendPart sends one part of a job's answer once: a part already recorded is skipped, and the
+// transaction ID makes a resend after a crash return the first event instead of a second one.
+func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sender bridgev2.MatrixAPI, content *event.MessageEventContent) error {
+	if sent, err := ic.partSent(ctx, job, part); err != nil {
+		return err
+	} else if sent {
+		return nil
+	}
+	resp, err := sender.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content},
+		&bridgev2.MatrixSendExtra{TransactionID: fmt.Sprintf("igbridge-job-%d-%d", job.ID, part)})
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to send reply")
+		return &matrixError{fmt.Errorf("failed to send part %d: %w", part, err)}
+	}
+	if err = ic.queue.RecordReply(ctx, job, part, resp.EventID, sender.GetMXID()); err != nil {
+		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to record sent reply")
+	}
+	return nil
+}
+
+func (ic *Connector) partSent(ctx context.Context, job *queue.Job, part int) (bool, error) {
+	replies, err := ic.queue.JobReplies(ctx, job.ID)
+	if err != nil {
+		return false, fmt.Errorf("failed to read sent replies: %w", err)
+	}
+	for _, reply := range replies {
+		if reply.Part == part {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// replyRelation makes an answer a reply to the original message, inside its thread if it has one.
+func replyRelation(job *queue.Job) *event.RelatesTo {
+	rel := &event.RelatesTo{}
+	if job.ThreadRoot != "" {
+		rel.SetThread(job.ThreadRoot, job.EventID)
+	}
+	return rel.SetReplyTo(job.EventID)
+}

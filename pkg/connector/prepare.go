@@ -1,0 +1,229 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/networkid"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/queue"
+)
+
+// preparedPostFor returns the post of a job with its media on the homeserver: from the cache when
+// the post was linked recently, else fetched from Instagram (shared with concurrent jobs for the
+// same post) and uploaded.
+func (ic *Connector) preparedPostFor(ctx context.Context, job *queue.Job) (*preparedPost, error) {
+	link, ok := media.ParseLink(job.LinkURL)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", media.ErrInvalidLink, job.LinkURL)
+	}
+	if class, err := ic.cache.Failure(ctx, job.LinkKey); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to read the failure cache")
+	} else if class != "" {
+		return nil, &cachedFailure{class: class}
+	}
+	if link.Kind == media.LinkShare {
+		var err error
+		if link, err = ic.resolveShare(ctx, link); err != nil {
+			return nil, err
+		}
+	}
+	encrypted, err := ic.mc.StateStore.IsEncrypted(ctx, job.RoomID)
+	if err != nil {
+		return nil, fmt.Errorf("failed to check if the room is encrypted: %w", err)
+	}
+	if pp, err := ic.cache.Get(ctx, link.Key(), encrypted); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to read the media cache")
+	} else if pp != nil {
+		zerolog.Ctx(ctx).Debug().Msg("Answering from the media cache")
+		return pp, nil
+	}
+	flightKey := link.Key() + "|" + strconv.FormatBool(encrypted)
+	result, err, _ := ic.fetches.Do(flightKey, func() (any, error) {
+		return ic.fetchAndPrepare(ctx, job.RoomID, link, encrypted)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result.(*preparedPost), nil
+}
+
+// resolveShare turns a share link into the post it leads to. It asks Instagram, so it is paced.
+func (ic *Connector) resolveShare(ctx context.Context, link media.Link) (media.Link, error) {
+	if err := ic.pacer.Wait(ctx); err != nil {
+		return link, fmt.Errorf("failed to wait for the rate limit: %w", err)
+	}
+	resolveCtx, cancel := context.WithTimeout(ctx, ic.Config.Ytdlp.Timeout)
+	defer cancel()
+	// The downloader's transport has the configured proxy and trust; ResolveShare never follows
+	// the redirect, so a login wall is recognised instead of fetched.
+	return media.ResolveShare(resolveCtx, ic.downloader.Client, link)
+}
+
+// fetchAndPrepare extracts a post, uploads its media and caches the result.
+func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link media.Link, encrypted bool) (*preparedPost, error) {
+	post, err := ic.extractor.Extract(ctx, link)
+	switch {
+	case media.ClassOf(err) == media.ClassRateLimited:
+		ic.pacer.RateLimited()
+	case err == nil:
+		ic.pacer.Succeeded()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(post.Items) == 0 {
+		return nil, media.ErrNoMedia
+	}
+	uploader := ic.Bridge.Bot
+	if ghost := ic.ghostFor(ctx, post.Username, post.FullName); ghost != nil {
+		uploader = ghost.Intent
+	}
+	pp := &preparedPost{
+		URL:        post.Link.URL(),
+		Username:   post.Username,
+		FullName:   post.FullName,
+		Caption:    post.Caption,
+		TotalItems: post.TotalItems,
+	}
+	limit := ic.maxFileSize.Load()
+	for i, item := range post.Items {
+		content, err := ic.uploadItem(ctx, uploader, roomID, post.ID, i, item, limit)
+		var tooLarge *media.TooLargeError
+		if errors.As(err, &tooLarge) {
+			pp.Items = append(pp.Items, preparedItem{TooLarge: tooLarge})
+		} else if err != nil {
+			return nil, fmt.Errorf("failed to prepare item %d: %w", i+1, err)
+		} else {
+			pp.Items = append(pp.Items, preparedItem{Content: content})
+		}
+	}
+	if err = ic.cache.Put(ctx, link.Key(), encrypted, pp, ic.Config.Cache.TTL); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to cache the post")
+	}
+	return pp, nil
+}
+
+// ghostFor returns the ghost of an Instagram account with its display name up to date, or nil
+// when the username is not one Instagram would give out.
+func (ic *Connector) ghostFor(ctx context.Context, username, fullName string) *bridgev2.Ghost {
+	log := zerolog.Ctx(ctx)
+	if !media.ValidUsername(username) {
+		log.Warn().Str("username", username).Msg("Not a valid Instagram username, answering as the bot")
+		return nil
+	}
+	ghost, err := ic.Bridge.GetGhostByID(ctx, networkid.UserID(username))
+	if err != nil {
+		log.Err(err).Msg("Failed to get ghost, answering as the bot")
+		return nil
+	}
+	name := ic.Config.FormatDisplayname(username, fullName)
+	ghost.UpdateInfo(ctx, &bridgev2.UserInfo{Name: &name})
+	return ghost
+}
+
+// uploadItem downloads one item and uploads it; the result is the media part of its message.
+func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, postID string, index int, item media.Item, limit int64) (*event.MessageEventContent, error) {
+	name := fmt.Sprintf("%s_%d", postID, index+1)
+	upload, err := ic.upload(ctx, uploader, roomID, item, limit, name)
+	if err != nil {
+		return nil, err
+	}
+	content := &event.MessageEventContent{
+		MsgType:  event.MsgImage,
+		FileName: upload.FileName,
+		URL:      upload.URL,
+		File:     upload.File,
+		Info: &event.FileInfo{
+			MimeType: upload.MimeType,
+			Size:     int(upload.Size),
+			Width:    item.Width,
+			Height:   item.Height,
+		},
+	}
+	if item.Kind == media.ItemVideo {
+		content.MsgType = event.MsgVideo
+		content.Info.Duration = int(item.Duration.Milliseconds())
+		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, limit, name)
+	}
+	return content, nil
+}
+
+// addThumbnail attaches the video's still image; a video without one is still worth posting.
+func (ic *Connector) addThumbnail(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, info *event.FileInfo, item media.Item, limit int64, name string) {
+	if item.ThumbnailURL == "" {
+		return
+	}
+	thumb := media.Item{Kind: media.ItemImage, URL: item.ThumbnailURL, Headers: item.Headers}
+	upload, err := ic.upload(ctx, uploader, roomID, thumb, limit, name+"_thumb")
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to upload video thumbnail")
+		return
+	}
+	info.ThumbnailURL = upload.URL
+	info.ThumbnailFile = upload.File
+	info.ThumbnailInfo = &event.FileInfo{
+		MimeType: upload.MimeType,
+		Size:     int(upload.Size),
+		Width:    item.ThumbnailWidth,
+		Height:   item.ThumbnailHeight,
+	}
+}
+
+type uploaded struct {
+	URL      id.ContentURIString
+	File     *event.EncryptedFileInfo
+	FileName string
+	MimeType string
+	Size     int64
+}
+
+// upload streams one media file from Instagram's CDN to the homeserver (encrypted in encrypted rooms).
+func (ic *Connector) upload(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, item media.Item, limit int64, name string) (*uploaded, error) {
+	m, err := ic.downloader.Open(ctx, item, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	res := &uploaded{FileName: name + extensionFor(m.MimeType), MimeType: m.MimeType}
+	res.URL, res.File, err = uploader.UploadMediaStream(ctx, roomID, max(m.Size, 0), false,
+		func(w io.Writer) (*bridgev2.FileStreamResult, error) {
+			n, err := m.WriteTo(w)
+			res.Size = n
+			return &bridgev2.FileStreamResult{FileName: res.FileName, MimeType: res.MimeType}, err
+		})
+	var tooLarge *media.TooLargeError
+	switch {
+	case errors.Is(err, bridgev2.ErrMediaTooLarge):
+		return nil, &media.TooLargeError{Size: res.Size, Limit: limit}
+	case errors.As(err, &tooLarge), media.ClassOf(err) != "":
+		return nil, err // the download failed while streaming
+	case err != nil:
+		return nil, &matrixError{fmt.Errorf("failed to upload media: %w", err)}
+	}
+	return res, nil
+}
+
+func extensionFor(mimeType string) string {
+	switch mimeType {
+	case "video/mp4":
+		return ".mp4"
+	case "image/jpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/webp":
+		return ".webp"
+	case "video/webm":
+		return ".webm"
+	}
+	return ""
+}

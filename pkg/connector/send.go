@@ -1,0 +1,69 @@
+package connector
+
+import (
+	"context"
+	"html"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/queue"
+)
+
+// sendPost posts every item of a prepared post as a reply to the job's message.
+func (ic *Connector) sendPost(ctx context.Context, job *queue.Job, pp *preparedPost) error {
+	sender := ic.senderIn(ctx, job.RoomID, pp)
+	post := pp.post()
+	for i, item := range pp.Items {
+		if ic.isRedacted(job.EventID) {
+			return errRedacted
+		}
+		content := itemMessage(post, i, item, ic.Config.CaptionMaxLength)
+		content.RelatesTo = replyRelation(job)
+		content.Mentions = &event.Mentions{}
+		if err := ic.sendPart(ctx, job, i, sender, content); err != nil {
+			return err
+		}
+	}
+	if ic.isRedacted(job.EventID) {
+		return errRedacted
+	}
+	return nil
+}
+
+// senderIn returns the ghost of the post's account, joined to the room, or the bot when the ghost
+// cannot be used there (for example a room where the bot may not invite).
+func (ic *Connector) senderIn(ctx context.Context, roomID id.RoomID, pp *preparedPost) bridgev2.MatrixAPI {
+	ghost := ic.ghostFor(ctx, pp.Username, pp.FullName)
+	if ghost == nil {
+		return ic.Bridge.Bot
+	}
+	if err := ghost.Intent.EnsureJoined(ctx, roomID); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Stringer("ghost", ghost.Intent.GetMXID()).
+			Msg("Ghost cannot join the room, answering as the bot")
+		return ic.Bridge.Bot
+	}
+	return ghost.Intent
+}
+
+// itemMessage is the message of one prepared item: its media with the caption, or, for an item
+// the homeserver could not take, a text with its size against the limit and the link.
+func itemMessage(post *media.Post, index int, item preparedItem, captionMax int) *event.MessageEventContent {
+	if item.TooLarge != nil {
+		body, formatted := caption(post, index, 0)
+		note := "Too large to upload here: " + item.TooLarge.Error() + "."
+		return &event.MessageEventContent{
+			MsgType:       event.MsgText,
+			Body:          note + "\n" + body,
+			Format:        event.FormatHTML,
+			FormattedBody: "<i>" + html.EscapeString(note) + "</i><br>" + formatted,
+		}
+	}
+	content := *item.Content
+	content.Body, content.FormattedBody = caption(post, index, captionMax)
+	content.Format = event.FormatHTML
+	return &content
+}

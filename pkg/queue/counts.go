@@ -1,0 +1,58 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// recentWindow is how far back Counts looks for RecentFailures and RecentTotal.
+const recentWindow = 15 * time.Minute
+
+// Counts is a snapshot of the queue for `status` and health checks.
+type Counts struct {
+	Pending, Running, Done, Failed, Cancelled int
+	// RecentFailures and RecentTotal count the jobs that ended failed, and failed or done, in
+	// the last 15 minutes; cancelled jobs say nothing about Instagram and are left out.
+	RecentFailures, RecentTotal int
+}
+
+// Counts counts the jobs in each state and the recent outcomes.
+func (q *Queue) Counts(ctx context.Context) (Counts, error) {
+	var counts Counts
+	rows, err := q.db.Query(ctx, "SELECT state, COUNT(*) FROM igbridge_queue_job GROUP BY state")
+	if err != nil {
+		return counts, fmt.Errorf("failed to count jobs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state string
+		var n int
+		if err = rows.Scan(&state, &n); err != nil {
+			return counts, fmt.Errorf("failed to scan job count: %w", err)
+		}
+		switch state {
+		case statePending:
+			counts.Pending = n
+		case stateRunning:
+			counts.Running = n
+		case stateDone:
+			counts.Done = n
+		case stateFailed:
+			counts.Failed = n
+		case stateCancelled:
+			counts.Cancelled = n
+		}
+	}
+	if err = rows.Err(); err != nil {
+		return counts, fmt.Errorf("failed to count jobs: %w", err)
+	}
+	err = q.db.QueryRow(ctx, `
+		SELECT COUNT(CASE WHEN state='failed' THEN 1 END), COUNT(*) FROM igbridge_queue_job
+		WHERE state IN ('done', 'failed') AND finished_at >= $1
+	`, q.clock.Now().Add(-recentWindow).UnixMilli()).Scan(&counts.RecentFailures, &counts.RecentTotal)
+	if err != nil {
+		return counts, fmt.Errorf("failed to count recent jobs: %w", err)
+	}
+	return counts, nil
+}
