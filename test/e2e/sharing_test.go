@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeig"
+)
+
+// TestConcurrentLinksShareOneFetch: the same new post linked in two rooms at once is fetched and
+// uploaded once.
+func TestConcurrentLinksShareOneFetch(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	alice := e.hs.RegisterUser(t, "alice")
+	first, second := e.watchedRoom(t, alice), e.watchedRoom(t, alice)
+	code := fakeig.BulkCode(20)
+	// Slow enough that both jobs are running before the first fetch ends.
+	e.ig.SetDelay(code, time.Second)
+	mediaFiles := e.hs.MediaFileCount(t)
+	firstID := alice.SendText(t, first, postURL(code))
+	secondID := alice.SendText(t, second, postURL(code))
+	a := waitReplies(t, alice, first, firstID, 1)
+	b := waitReplies(t, alice, second, secondID, 1)
+	if n := e.ig.CountRequests("www.instagram.com", "/p/"+code); n != 1 {
+		t.Fatalf("the post page was fetched %d times, want once", n)
+	}
+	if urlA, urlB := a[0].Content.AsMessage().URL, b[0].Content.AsMessage().URL; urlA != urlB || urlA == "" {
+		t.Fatalf("the rooms got different uploads: %s and %s", urlA, urlB)
+	}
+	// The reel and its thumbnail: two files.
+	if n := e.hs.MediaFileCount(t) - mediaFiles; n != 2 {
+		t.Fatalf("%d files uploaded, want 2 (video and thumbnail, once)", n)
+	}
+}
+
+// TestQueueCaps: a user with too many links waiting gets one short notice for the link over the
+// cap; the others are answered.
+func TestQueueCaps(t *testing.T) {
+	e := startEnv(t, envOptions{network: map[string]any{
+		"queue": map[string]any{"workers": 1, "max_pending_per_room": 10, "max_pending_per_user": 2},
+	}})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	e.ig.SetDelay(fakeig.BulkCode(21), time.Second)
+	accepted := []string{fakeig.BulkCode(21), fakeig.BulkCode(22)}
+	var acceptedIDs []id.EventID
+	for _, code := range accepted {
+		acceptedIDs = append(acceptedIDs, alice.SendText(t, roomID, postURL(code)))
+	}
+	overID, got := sendAndWait(t, alice, roomID, postURL(fakeig.BulkCode(23)), 1)
+	content := got[0].Content.AsMessage()
+	if got[0].Sender != e.bot || content.MsgType != event.MsgNotice || !strings.Contains(content.Body, "too many links waiting") {
+		t.Fatalf("the link over the cap got %s %q from %s", content.MsgType, content.Body, got[0].Sender)
+	}
+	for _, eventID := range acceptedIDs {
+		waitReplies(t, alice, roomID, eventID, 1)
+	}
+	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1", overID); n != 0 {
+		t.Fatalf("the link over the cap was queued anyway")
+	}
+}
