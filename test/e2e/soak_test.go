@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,20 +58,27 @@ func BenchmarkThousandLinks(b *testing.B) {
 	}
 }
 
-// childPIDs lists a process's children (the yt-dlp workers, for the bridge).
+// childPIDs lists a process's children (the yt-dlp workers, for the bridge). The kernel files
+// children under the thread that forked them, so every thread is read.
 func childPIDs(tb testing.TB, pid int) []int {
 	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var pids []int
-	for _, field := range strings.Fields(string(data)) {
-		child, err := strconv.Atoi(field)
+	for _, task := range tasks {
+		data, err := os.ReadFile(task)
 		if err != nil {
-			tb.Fatal(err)
+			continue // the thread ended meanwhile
 		}
-		pids = append(pids, child)
+		for _, field := range strings.Fields(string(data)) {
+			child, err := strconv.Atoi(field)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			pids = append(pids, child)
+		}
 	}
 	return pids
 }
