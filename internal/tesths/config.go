@@ -114,20 +114,21 @@ func writeKey(path string) error {
 	return nil
 }
 
-// writeConfig writes dendrite.yaml (and appservice.yaml when opts has a
-// registration) into dataDir and returns the config path.
+// writeConfig writes dendrite.yaml (and appservice-N.yaml for each
+// registration in opts) into dataDir and returns the config path.
 func writeConfig(dataDir string, opts Options) (string, error) {
 	if strings.ContainsAny(dataDir, "\"\\\n") {
 		return "", fmt.Errorf("data dir %q cannot be quoted in YAML", dataDir)
 	}
-	asFiles := "[]"
-	if len(opts.Registration) > 0 {
-		asPath := filepath.Join(dataDir, "appservice.yaml")
-		if err := os.WriteFile(asPath, opts.Registration, 0o600); err != nil {
+	var asPaths []string
+	for i, registration := range opts.Registrations {
+		asPath := filepath.Join(dataDir, fmt.Sprintf("appservice-%d.yaml", i))
+		if err := os.WriteFile(asPath, registration, 0o600); err != nil {
 			return "", fmt.Errorf("failed to write appservice registration: %w", err)
 		}
-		asFiles = `["` + asPath + `"]`
+		asPaths = append(asPaths, `"`+asPath+`"`)
 	}
+	asFiles := "[" + strings.Join(asPaths, ", ") + "]"
 	maxUpload := opts.MaxUploadBytes
 	if maxUpload <= 0 {
 		maxUpload = DefaultMaxUploadBytes

@@ -29,9 +29,9 @@ const (
 
 // Options configures a test homeserver.
 type Options struct {
-	// Registration is the appservice registration YAML the homeserver loads
-	// (written to DataDir/appservice.yaml). May be empty (no appservice).
-	Registration []byte
+	// Registrations are the appservice registration YAMLs the homeserver loads
+	// (written to DataDir/appservice-N.yaml). May be empty (no appservice).
+	Registrations [][]byte
 	// MaxUploadBytes sets media_api.max_file_size_bytes (default 10 MiB).
 	MaxUploadBytes int64
 }

@@ -150,7 +150,7 @@ func TestAppserviceRegistrationLoaded(t *testing.T) {
 	}))
 	t.Cleanup(as.Close)
 
-	hs := Start(t, Options{Registration: []byte(strings.ReplaceAll(testRegistration, "@URL@", as.URL))})
+	hs := Start(t, Options{Registrations: [][]byte{[]byte(strings.ReplaceAll(testRegistration, "@URL@", as.URL))}})
 	alice := hs.RegisterUser(t, "alice")
 	bot := id.NewUserID("ig-bot", hs.ServerName)
 	room := alice.NewRoom(t, bot)

@@ -322,3 +322,28 @@ func TestProxyFromEnvironment(t *testing.T) {
 	_, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
 	e.checkMedia(t, alice, got[0], fixture.Items[0].MediaURL)
 }
+
+// TestThreeInstances: three bridges on one homeserver, each with its own bot, ghosts and database,
+// answer only in the rooms their own bot was invited to.
+func TestThreeInstances(t *testing.T) {
+	e := startEnvN(t, envOptions{}, 3)
+	alice := e.hs.RegisterUser(t, "alice")
+	for i, b := range e.bridges {
+		roomID := alice.NewRoom(t)
+		alice.Invite(t, roomID, b.bot)
+		alice.WaitForMembership(t, roomID, b.bot, event.MembershipJoin, replyTimeout)
+		origID, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+		if got[0].Sender != b.ghost("instagram") {
+			t.Fatalf("instance %d: answered by %s, want its ghost %s", i, got[0].Sender, b.ghost("instagram"))
+		}
+		b.settle(t, alice, roomID)
+		if n := len(replies(alice, roomID, origID)); n != 1 {
+			t.Fatalf("instance %d: %d answers in its room, want 1", i, n)
+		}
+		for j, other := range e.bridges {
+			if n := other.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1", origID); (n == 1) != (i == j) {
+				t.Fatalf("instance %d has %d jobs for a link in instance %d's room", j, n, i)
+			}
+		}
+	}
+}

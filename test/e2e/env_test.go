@@ -31,27 +31,36 @@ import (
 // transactions seconds late (homeserver.md, D1).
 const replyTimeout = 30 * time.Second
 
-// env is one running set-up: Dendrite, the fake Instagram, and igbridge.
+// env is one running set-up: Dendrite, the fake Instagram, and one or more igbridge instances.
+// The first instance is embedded: most tests have just that one.
 type env struct {
+	*bridge
 	t       testing.TB
-	dir     string
-	cfgPath string
-	regPath string
-	environ []string
 	hs      *tesths.Homeserver
 	ig      *fakeig.Server
-	bot     id.UserID
-	asURL   string
-	config  map[string]any
-	hsTok   string
-	proc    *exec.Cmd
-	exited  chan struct{}
-	logBuf  *lockedBuffer
+	bridges []*bridge
+}
+
+// bridge is one igbridge instance of a set-up, with its own config, registration, database,
+// appservice port, bot and ghost namespace.
+type bridge struct {
+	t           testing.TB
+	dir         string
+	cfgPath     string
+	regPath     string
+	environ     []string
+	bot         id.UserID
+	ghostPrefix string
+	asURL       string
+	config      map[string]any
+	hsTok       string
+	proc        *exec.Cmd
+	exited      chan struct{}
+	logBuf      *lockedBuffer
 	// dbDriver and dbURI reach the bridge's database, for assertions on its rows.
 	dbDriver, dbURI string
 }
 
-// envOptions change the bridge config of one set-up.
 type envOptions struct {
 	// network holds network.* keys to override, e.g. {"ytdlp": {"timeout": "2s"}}.
 	network map[string]any
@@ -62,47 +71,92 @@ type envOptions struct {
 	proxyFromEnv bool
 }
 
+// ghostID is the ghost of an Instagram account on the first bridge.
 func ghostID(username string) id.UserID {
 	return id.NewUserID("ig_"+username, "localhost")
 }
 
-// startEnv generates the bridge's config and registration with the real binary, starts Dendrite
-// with that registration and then the bridge, and waits until the bridge is ready.
+// ghost is the ghost of an Instagram account on this bridge.
+func (b *bridge) ghost(username string) id.UserID {
+	return id.NewUserID(b.ghostPrefix+username, "localhost")
+}
+
+// startEnv starts a set-up with one bridge; see startEnvN.
 func startEnv(t testing.TB, opts envOptions) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), bot: id.NewUserID("ig-bot", "localhost"), logBuf: &lockedBuffer{}}
-	e.ig = fakeig.Start(t)
-	asPort := freePort(t)
-	e.asURL = fmt.Sprintf("http://127.0.0.1:%d", asPort)
-	e.cfgPath = filepath.Join(e.dir, "config.yaml")
-	e.regPath = filepath.Join(e.dir, "registration.yaml")
-	cfgPath, regPath := e.cfgPath, e.regPath
-	e.run("-e", "-c", cfgPath)
-	e.editConfig(cfgPath, func(cfg map[string]any) {
-		set(cfg, "localhost", "homeserver", "domain")
-		set(cfg, e.asURL, "appservice", "address")
-		set(cfg, asPort, "appservice", "port")
-	})
-	e.run("-g", "-c", cfgPath, "-r", regPath)
-	registration, err := os.ReadFile(regPath)
-	if err != nil {
-		t.Fatalf("failed to read registration: %v", err)
+	return startEnvN(t, opts, 1)
+}
+
+// startEnvN generates each bridge's config and registration with the real binary, starts Dendrite
+// with all the registrations and then the bridges, and waits until they are ready.
+func startEnvN(t testing.TB, opts envOptions, instances int) *env {
+	t.Helper()
+	e := &env{t: t, ig: fakeig.Start(t)}
+	var registrations [][]byte
+	for i := range instances {
+		b := newBridge(t, i)
+		registrations = append(registrations, b.generate())
+		e.bridges = append(e.bridges, b)
 	}
-	e.hs = tesths.Start(t, tesths.Options{Registration: registration})
-	e.editConfig(cfgPath, func(cfg map[string]any) {
-		set(cfg, e.hs.URL, "homeserver", "address")
-		dbType := "sqlite"
+	e.bridge = e.bridges[0]
+	e.hs = tesths.Start(t, tesths.Options{Registrations: registrations})
+	for _, b := range e.bridges {
+		b.configure(e.hs.URL, e.ig, opts)
+		b.start()
+	}
+	return e
+}
+
+// newBridge names instance i: the first is the product's defaults (igbridge, @ig-bot, ig_), the
+// others get their own id, bot and ghost prefix, as an operator running several would.
+func newBridge(t testing.TB, i int) *bridge {
+	b := &bridge{t: t, dir: t.TempDir(), logBuf: &lockedBuffer{}, ghostPrefix: "ig_"}
+	botName, appserviceID := "ig-bot", "igbridge"
+	if i > 0 {
+		botName, appserviceID, b.ghostPrefix = fmt.Sprintf("ig%d-bot", i), fmt.Sprintf("igbridge%d", i), fmt.Sprintf("ig%d_", i)
+	}
+	b.bot = id.NewUserID(botName, "localhost")
+	asPort := freePort(t)
+	b.asURL = fmt.Sprintf("http://127.0.0.1:%d", asPort)
+	b.cfgPath = filepath.Join(b.dir, "config.yaml")
+	b.regPath = filepath.Join(b.dir, "registration.yaml")
+	b.run("-e", "-c", b.cfgPath)
+	b.editConfig(func(cfg map[string]any) {
+		set(cfg, "localhost", "homeserver", "domain")
+		set(cfg, b.asURL, "appservice", "address")
+		set(cfg, asPort, "appservice", "port")
+		set(cfg, appserviceID, "appservice", "id")
+		set(cfg, botName, "appservice", "bot", "username")
+		set(cfg, b.ghostPrefix+"{{.}}", "appservice", "username_template")
+	})
+	return b
+}
+
+// generate writes the registration with `igbridge -g` and returns it.
+func (b *bridge) generate() []byte {
+	b.run("-g", "-c", b.cfgPath, "-r", b.regPath)
+	registration, err := os.ReadFile(b.regPath)
+	if err != nil {
+		b.t.Fatalf("failed to read registration: %v", err)
+	}
+	return registration
+}
+
+// configure points the bridge at the homeserver, its database and the fake Instagram.
+func (b *bridge) configure(hsURL string, ig *fakeig.Server, opts envOptions) {
+	t := b.t
+	b.editConfig(func(cfg map[string]any) {
+		set(cfg, hsURL, "homeserver", "address")
 		if os.Getenv(databaseEnv) == "postgres" {
-			dbType, e.dbDriver, e.dbURI = "postgres", "postgres", testpg.Shared(t).NewDatabase(t)
+			b.dbDriver, b.dbURI = "postgres", testpg.Shared(t).NewDatabase(t)
+			set(cfg, "postgres", "database", "type")
+			set(cfg, b.dbURI, "database", "uri")
 		} else {
-			e.dbDriver, e.dbURI = "sqlite", "file:"+filepath.Join(e.dir, "igbridge.db")+"?mode=ro&_pragma=busy_timeout(5000)"
-			set(cfg, "file:"+filepath.Join(e.dir, "igbridge.db")+
-				"?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-				"&_pragma=busy_timeout(5000)&_time_format=sqlite", "database", "uri")
-		}
-		set(cfg, dbType, "database", "type")
-		if dbType == "postgres" {
-			set(cfg, e.dbURI, "database", "uri")
+			file := filepath.Join(b.dir, "igbridge.db")
+			b.dbDriver, b.dbURI = "sqlite", "file:"+file+"?mode=ro&_pragma=busy_timeout(5000)"
+			set(cfg, "sqlite", "database", "type")
+			set(cfg, "file:"+file+"?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"+
+				"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_time_format=sqlite", "database", "uri")
 		}
 		set(cfg, map[string]any{
 			"*":                  "relay",
@@ -112,11 +166,11 @@ func startEnv(t testing.TB, opts envOptions) *env {
 		}, "bridge", "permissions")
 		set(cfg, []any{map[string]any{"type": "stdout", "format": "json"}}, "logging", "writers")
 		if !opts.proxyFromEnv {
-			set(cfg, e.ig.ProxyURL, "network", "proxy")
+			set(cfg, ig.ProxyURL, "network", "proxy")
 		}
-		set(cfg, e.ig.CAFile, "network", "ca_file")
+		set(cfg, ig.CAFile, "network", "ca_file")
 		if opts.cookies {
-			set(cfg, e.ig.WriteCookies(t), "network", "cookies_file")
+			set(cfg, ig.WriteCookies(t), "network", "cookies_file")
 		}
 		// Tests post many links: pace and back off in milliseconds, not seconds.
 		for key, value := range fastPacing {
@@ -125,16 +179,13 @@ func startEnv(t testing.TB, opts envOptions) *env {
 		for key, value := range opts.network {
 			set(cfg, value, "network", key)
 		}
-		e.hsTok = get(cfg, "appservice", "hs_token").(string)
-		e.config = cfg
+		b.hsTok = get(cfg, "appservice", "hs_token").(string)
+		b.config = cfg
 	})
-	environ := []string{"HOME=" + e.dir}
+	b.environ = []string{"HOME=" + b.dir}
 	if opts.proxyFromEnv {
-		environ = append(environ, "HTTPS_PROXY="+e.ig.ProxyURL, "HTTP_PROXY="+e.ig.ProxyURL, "NO_PROXY=127.0.0.1,localhost")
+		b.environ = append(b.environ, "HTTPS_PROXY="+ig.ProxyURL, "HTTP_PROXY="+ig.ProxyURL, "NO_PROXY=127.0.0.1,localhost")
 	}
-	e.environ = environ
-	e.start()
-	return e
 }
 
 // logDirEnv names a directory that receives the whole log of every bridge the tests start.
@@ -147,12 +198,12 @@ var fastPacing = map[string]any{
 }
 
 // start starts the bridge with the set-up's config and waits until it is ready.
-func (e *env) start() {
-	t := e.t
-	e.proc = exec.Command(bridgeBinary, "-c", e.cfgPath, "-r", e.regPath, "--ignore-unsupported-server")
-	e.proc.Dir = e.dir
-	e.proc.Env = append(withoutProxyVars(os.Environ()), e.environ...)
-	var out io.Writer = e.logBuf
+func (b *bridge) start() {
+	t := b.t
+	b.proc = exec.Command(bridgeBinary, "-c", b.cfgPath, "-r", b.regPath, "--ignore-unsupported-server")
+	b.proc.Dir = b.dir
+	b.proc.Env = append(withoutProxyVars(os.Environ()), b.environ...)
+	var out io.Writer = b.logBuf
 	if dir := os.Getenv(logDirEnv); dir != "" {
 		// Whole logs of every bridge run, for debugging a failure: the test only prints a tail.
 		f, err := os.OpenFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -160,56 +211,56 @@ func (e *env) start() {
 			t.Fatalf("failed to open the bridge log file: %v", err)
 		}
 		t.Cleanup(func() { _ = f.Close() })
-		out = io.MultiWriter(e.logBuf, f)
+		out = io.MultiWriter(b.logBuf, f)
 	}
-	e.proc.Stdout, e.proc.Stderr = out, out
-	if err := e.proc.Start(); err != nil {
+	b.proc.Stdout, b.proc.Stderr = out, out
+	if err := b.proc.Start(); err != nil {
 		t.Fatalf("failed to start igbridge: %v", err)
 	}
-	e.exited = make(chan struct{})
+	b.exited = make(chan struct{})
 	go func() {
-		_ = e.proc.Wait()
-		close(e.exited)
+		_ = b.proc.Wait()
+		close(b.exited)
 	}()
 	t.Cleanup(func() {
-		e.stop()
+		b.stop()
 		if t.Failed() {
-			t.Logf("igbridge log (tail):\n%s", tail(e.logBuf.String(), 80))
+			t.Logf("igbridge log (tail):\n%s", tail(b.logBuf.String(), 80))
 		}
 	})
-	e.waitReady()
+	b.waitReady()
 }
 
 // crash kills the bridge without warning, as a power cut or the OOM killer would.
-func (e *env) crash() {
-	_ = e.proc.Process.Kill()
-	<-e.exited
+func (b *bridge) crash() {
+	_ = b.proc.Process.Kill()
+	<-b.exited
 }
 
-func (e *env) stop() {
+func (b *bridge) stop() {
 	select {
-	case <-e.exited:
+	case <-b.exited:
 		return
 	default:
 	}
-	_ = e.proc.Process.Signal(syscall.SIGTERM)
+	_ = b.proc.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-e.exited:
+	case <-b.exited:
 	case <-time.After(10 * time.Second):
-		_ = e.proc.Process.Kill()
-		<-e.exited
+		_ = b.proc.Process.Kill()
+		<-b.exited
 	}
 }
 
 // waitReady polls the appservice's readiness endpoint; the bridge answers it once it has
 // connected to the homeserver and started its connectors.
-func (e *env) waitReady() {
-	e.t.Helper()
+func (b *bridge) waitReady() {
+	b.t.Helper()
 	deadline := time.After(60 * time.Second)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		resp, err := http.Get(e.asURL + "/_matrix/mau/ready")
+		resp, err := http.Get(b.asURL + "/_matrix/mau/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -217,43 +268,44 @@ func (e *env) waitReady() {
 			}
 		}
 		select {
-		case <-e.exited:
-			e.t.Fatalf("igbridge exited during start-up:\n%s", tail(e.logBuf.String(), 60))
+		case <-b.exited:
+			b.t.Fatalf("igbridge exited during start-up:\n%s", tail(b.logBuf.String(), 60))
 		case <-deadline:
-			e.t.Fatalf("igbridge was not ready within 60s:\n%s", tail(e.logBuf.String(), 60))
+			b.t.Fatalf("igbridge was not ready within 60s:\n%s", tail(b.logBuf.String(), 60))
 		case <-tick.C:
 		}
 	}
 }
 
 // run runs the igbridge binary with arguments and fails the test if it fails.
-func (e *env) run(args ...string) string {
-	e.t.Helper()
+func (b *bridge) run(args ...string) string {
+	b.t.Helper()
 	cmd := exec.Command(bridgeBinary, args...)
-	cmd.Dir = e.dir
+	cmd.Dir = b.dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		e.t.Fatalf("igbridge %s failed: %v\n%s", strings.Join(args, " "), err, out)
+		b.t.Fatalf("igbridge %s failed: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }
 
-func (e *env) editConfig(path string, edit func(map[string]any)) {
-	e.t.Helper()
+func (b *bridge) editConfig(edit func(map[string]any)) {
+	path := b.cfgPath
+	b.t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		e.t.Fatalf("failed to read config: %v", err)
+		b.t.Fatalf("failed to read config: %v", err)
 	}
 	var cfg map[string]any
 	if err = yaml.Unmarshal(data, &cfg); err != nil {
-		e.t.Fatalf("failed to parse config: %v", err)
+		b.t.Fatalf("failed to parse config: %v", err)
 	}
 	edit(cfg)
 	if data, err = yaml.Marshal(cfg); err != nil {
-		e.t.Fatalf("failed to write config: %v", err)
+		b.t.Fatalf("failed to write config: %v", err)
 	}
 	if err = os.WriteFile(path, data, 0o600); err != nil {
-		e.t.Fatalf("failed to write config: %v", err)
+		b.t.Fatalf("failed to write config: %v", err)
 	}
 }
 
@@ -282,21 +334,21 @@ func get(cfg map[string]any, path ...string) any {
 const databaseEnv = "IGBRIDGE_E2E_DB"
 
 // db opens the bridge's database, for assertions on its rows.
-func (e *env) db() *sql.DB {
-	e.t.Helper()
-	db, err := sql.Open(e.dbDriver, e.dbURI)
+func (b *bridge) db() *sql.DB {
+	b.t.Helper()
+	db, err := sql.Open(b.dbDriver, b.dbURI)
 	if err != nil {
-		e.t.Fatalf("failed to open bridge database: %v", err)
+		b.t.Fatalf("failed to open bridge database: %v", err)
 	}
-	e.t.Cleanup(func() { _ = db.Close() })
+	b.t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 
-func (e *env) queryInt(query string, args ...any) int {
-	e.t.Helper()
+func (b *bridge) queryInt(query string, args ...any) int {
+	b.t.Helper()
 	var n int
-	if err := e.db().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		e.t.Fatalf("query %q failed: %v", query, err)
+	if err := b.db().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		b.t.Fatalf("query %q failed: %v", query, err)
 	}
 	return n
 }

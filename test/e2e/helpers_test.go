@@ -98,7 +98,7 @@ func since(start time.Time) time.Duration { return time.Since(start).Round(time.
 
 // settle sends a status command and waits for its answer. The bridge handles a room's events in
 // order, so every message sent before it has been handled (accepted or ignored) by then.
-func (e *env) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event.Event {
+func (b *bridge) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event.Event {
 	t.Helper()
 	statusID := c.SendText(t, roomID, "!ig status")
 	var answer *event.Event
@@ -108,7 +108,7 @@ func (e *env) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event.Ev
 		for _, evt := range c.Events(roomID) {
 			if evt.ID == statusID {
 				seen = true
-			} else if seen && evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "Watched rooms") {
+			} else if seen && evt.Sender == b.bot && strings.Contains(evt.Content.AsMessage().Body, "Watched rooms") {
 				answer = evt
 				return true
 			}
@@ -119,14 +119,14 @@ func (e *env) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event.Ev
 }
 
 // pushEvents sends the bridge a transaction as the homeserver would.
-func (e *env) pushEvents(t testing.TB, events ...map[string]any) {
+func (b *bridge) pushEvents(t testing.TB, events ...map[string]any) {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"events": events})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/_matrix/app/v1/transactions/test-%d", e.asURL, time.Now().UnixNano()), bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.hsTok)
+	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/_matrix/app/v1/transactions/test-%d", b.asURL, time.Now().UnixNano()), bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+b.hsTok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("failed to push a transaction: %v", err)
