@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/igbridge/igbridge/internal/testproc"
 )
 
 const (
@@ -78,7 +79,7 @@ func Start(t testing.TB, opts Options) *Homeserver {
 	if err != nil {
 		t.Fatalf("tesths: %v", err)
 	}
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		t.Fatalf("tesths: %v", err)
 	}
@@ -216,20 +217,9 @@ func (hs *Homeserver) stop() error {
 	if p == nil {
 		return nil
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("failed to send SIGTERM to dendrite: %w", err)
+	if err := testproc.Stop(p.cmd.Process, p.done, syscall.SIGTERM, stopGrace); err != nil && !errors.Is(err, testproc.ErrKilled) {
+		return fmt.Errorf("failed to stop dendrite: %w", err)
 	}
-	timer := time.NewTimer(stopGrace)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-		return nil
-	case <-timer.C:
-	}
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("failed to kill dendrite: %w", err)
-	}
-	<-p.done
 	return nil
 }
 
@@ -259,18 +249,6 @@ func (hs *Homeserver) MediaFileCount(t testing.TB) int {
 		t.Fatalf("tesths: failed to count media files: %v", err)
 	}
 	return n
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("failed to find a free port: %w", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("failed to release port %d: %w", port, err)
-	}
-	return port, nil
 }
 
 // requestContext bounds one HTTP call made on behalf of a test.

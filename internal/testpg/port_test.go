@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"testing"
+
+	"github.com/igbridge/igbridge/internal/testproc"
 )
 
 // start retries on errPortTaken, so it must recognise postgres's
@@ -45,7 +47,7 @@ func TestTakenPortIsRecognised(t *testing.T) {
 	}
 	t.Logf("as expected: %v", err)
 
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/igbridge/igbridge/internal/testproc"
 )
 
 const (
@@ -100,19 +102,11 @@ func (p *postmaster) waitReady(db *sql.DB) error {
 // help: each backend calls setsid. They exit when they notice the
 // postmaster is gone.
 func (p *postmaster) stop() error {
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("failed to send SIGINT to postgres: %w", err)
+	err := testproc.Stop(p.cmd.Process, p.done, syscall.SIGINT, stopGrace)
+	if errors.Is(err, testproc.ErrKilled) {
+		return fmt.Errorf("postgres ignored a fast shutdown for %v and was killed", stopGrace)
+	} else if err != nil {
+		return fmt.Errorf("failed to stop postgres: %w", err)
 	}
-	timer := time.NewTimer(stopGrace)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-		return nil
-	case <-timer.C:
-	}
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("failed to kill postgres: %w", err)
-	}
-	<-p.done
-	return fmt.Errorf("postgres ignored a fast shutdown for %v and was killed", stopGrace)
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 
 	// The driver mautrix's dbutil uses for postgres URIs.
 	_ "github.com/lib/pq"
+
+	"github.com/igbridge/igbridge/internal/testproc"
 )
 
 // portAttempts is how often start picks a new port when another process
@@ -88,7 +90,7 @@ func start() (s *Server, err error) {
 		return nil, fmt.Errorf("failed to create the server log: %w", err)
 	}
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := testproc.FreePort()
 		if err != nil {
 			return nil, err
 		}

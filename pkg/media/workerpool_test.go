@@ -229,34 +229,12 @@ func TestWorkerPoolErrors(t *testing.T) {
 		"valid":   startPool(t, fakeExtractorConfig(srv, srv.WriteCookies(t))),
 		"expired": startPool(t, fakeExtractorConfig(srv, srv.WriteExpiredCookies(t))),
 	}
-	tests := []struct {
-		name    string
-		link    Link
-		cookies string
-		want    error
-	}{
-		{"private", fetchLink(fakeig.CodePrivate), "", ErrPrivate},
-		{"login wall", fetchLink(fakeig.CodeLoginWall), "", ErrRateLimited},
-		{"not found", fetchLink(fakeig.CodeNotFound), "", ErrNotFound},
-		{"rate limited", fetchLink(fakeig.CodeRateLimited), "", ErrRateLimited},
-		{"restricted", fetchLink(fakeig.CodeRestricted), "", ErrLoginRequired},
-		{"empty media", fetchLink(fakeig.CodeEmptyMedia), "", ErrUnavailable},
-		{"story without cookies", Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryID}, "", ErrLoginRequired},
-		{"story image", Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryImageID}, "valid", ErrNoMedia},
-		{"expired cookies", fetchLink(fakeig.CodePrivate), "expired", ErrCookiesInvalid},
-	}
 	t.Run("cases", func(t *testing.T) {
-		for _, tt := range tests {
+		for _, tt := range fakeErrorCases {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				post, err := pools[tt.cookies].Extract(context.Background(), tt.link)
-				if !errors.Is(err, tt.want) {
-					t.Fatalf("Extract() = %+v, %v; want %v", post, err, tt.want)
-				}
-				var fe *FetchError
-				if errors.As(err, &fe) && fe.Message == "" {
-					t.Errorf("no yt-dlp message in %v", err)
-				}
+				tt.check(t, post, err)
 			})
 		}
 	})

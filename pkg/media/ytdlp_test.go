@@ -135,33 +135,12 @@ func TestExtractFakeIGErrors(t *testing.T) {
 	t.Parallel()
 	requireYtdlp(t)
 	srv := fakeig.Start(t)
-	tests := []struct {
-		name    string
-		link    Link
-		cookies string
-		want    error
-	}{
-		{"private", fetchLink(fakeig.CodePrivate), "", ErrPrivate},
-		{"login wall", fetchLink(fakeig.CodeLoginWall), "", ErrRateLimited},
-		{"not found", fetchLink(fakeig.CodeNotFound), "", ErrNotFound},
-		{"rate limited", fetchLink(fakeig.CodeRateLimited), "", ErrRateLimited},
-		{"restricted", fetchLink(fakeig.CodeRestricted), "", ErrLoginRequired},
-		{"empty media", fetchLink(fakeig.CodeEmptyMedia), "", ErrUnavailable},
-		{"story without cookies", Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryID}, "", ErrLoginRequired},
-		{"story image", Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryImageID}, srv.WriteCookies(t), ErrNoMedia},
-		{"expired cookies", fetchLink(fakeig.CodePrivate), srv.WriteExpiredCookies(t), ErrCookiesInvalid},
-	}
-	for _, tt := range tests {
+	cookies := map[string]string{"": "", "valid": srv.WriteCookies(t), "expired": srv.WriteExpiredCookies(t)}
+	for _, tt := range fakeErrorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			post, err := fakeYtdlp(srv, tt.cookies).Extract(context.Background(), tt.link)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("Extract() = %+v, %v; want %v", post, err, tt.want)
-			}
-			var fe *FetchError
-			if errors.As(err, &fe) && fe.Message == "" {
-				t.Errorf("no yt-dlp message in %v", err)
-			}
+			post, err := fakeYtdlp(srv, cookies[tt.cookies]).Extract(context.Background(), tt.link)
+			tt.check(t, post, err)
 		})
 	}
 }
@@ -555,4 +534,35 @@ func readPid(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return pid
+}
+
+// fakeErrorCase is a post the fake Instagram fails for, and what both extractors must report.
+type fakeErrorCase struct {
+	name    string
+	link    Link
+	cookies string // "", "valid" or "expired"
+	want    error
+}
+
+var fakeErrorCases = []fakeErrorCase{
+	{"private", fetchLink(fakeig.CodePrivate), "", ErrPrivate},
+	{"login wall", fetchLink(fakeig.CodeLoginWall), "", ErrRateLimited},
+	{"not found", fetchLink(fakeig.CodeNotFound), "", ErrNotFound},
+	{"rate limited", fetchLink(fakeig.CodeRateLimited), "", ErrRateLimited},
+	{"restricted", fetchLink(fakeig.CodeRestricted), "", ErrLoginRequired},
+	{"empty media", fetchLink(fakeig.CodeEmptyMedia), "", ErrUnavailable},
+	{"story without cookies", Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryID}, "", ErrLoginRequired},
+	{"story image", Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryImageID}, "valid", ErrNoMedia},
+	{"expired cookies", fetchLink(fakeig.CodePrivate), "expired", ErrCookiesInvalid},
+}
+
+func (tt fakeErrorCase) check(t *testing.T, post *Post, err error) {
+	t.Helper()
+	if !errors.Is(err, tt.want) {
+		t.Fatalf("Extract() = %+v, %v; want %v", post, err, tt.want)
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.Message == "" {
+		t.Errorf("no yt-dlp message in %v", err)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 	"github.com/igbridge/igbridge/internal/fakeig"
 	"github.com/igbridge/igbridge/internal/tesths"
 	"github.com/igbridge/igbridge/internal/testpg"
+	"github.com/igbridge/igbridge/internal/testproc"
 )
 
 // replyTimeout bounds every wait for the bridge: Dendrite sometimes delivers appservice
@@ -243,12 +243,8 @@ func (b *bridge) stop() {
 		return
 	default:
 	}
-	_ = b.proc.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.exited:
-	case <-time.After(10 * time.Second):
-		_ = b.proc.Process.Kill()
-		<-b.exited
+	if err := testproc.Stop(b.proc.Process, b.exited, syscall.SIGTERM, 10*time.Second); err != nil {
+		b.t.Errorf("igbridge did not stop on SIGTERM: %v", err)
 	}
 }
 
@@ -369,12 +365,11 @@ func withoutProxyVars(environ []string) []string {
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testproc.FreePort()
 	if err != nil {
-		t.Fatalf("failed to find a free port: %v", err)
+		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 func tail(s string, lines int) string {
