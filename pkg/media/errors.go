@@ -114,7 +114,7 @@ func (c ErrorClass) UserMessage() string {
 	case ClassUnavailable:
 		return "This post is not available."
 	case ClassBadOutput:
-		return "The bridge could not read Instagram's answer; the operator has been told."
+		return "The bridge could not read Instagram's answer; try again later."
 	default:
 		return "The bridge could not fetch this post."
 	}
