@@ -32,6 +32,8 @@ lint:
 	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/bin/staticcheck -tags $(GO_TAGS) ./...
 
-# Rewrites example-config.yaml from the code (a test checks they are equal).
+# Rewrites example-config.yaml from the code, and the NixOS module's JSON copy of it (tests check
+# both are up to date).
 example-config:
 	go run -tags $(GO_TAGS) ./cmd/igbridge -e -c - > example-config.yaml
+	go test -tags $(GO_TAGS) ./nixos -run TestExampleConfigJSON -args -update

@@ -22,6 +22,17 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
 	sudo_if_needed apt-get update -qq
 	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}"
 fi
+# The nixos/ tests: nix-instantiate (nix-bin; its recommended nix-daemon set-up is not needed) and
+# systemd-analyze (systemd).
+norec_missing=()
+for pkg in nix-bin systemd; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || norec_missing+=("$pkg")
+done
+if [ ${#norec_missing[@]} -gt 0 ]; then
+	echo "setup: installing ${norec_missing[*]}"
+	sudo_if_needed apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${norec_missing[@]}"
+fi
 
 ytdlp_version() { /usr/bin/python3 -c 'import yt_dlp.version as v; print(v.__version__)' 2>/dev/null || true; }
 have=$(ytdlp_version)

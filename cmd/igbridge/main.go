@@ -35,14 +35,19 @@ func main() {
 		Connector:   c,
 	}
 	m.PostInit = func() {
-		if err := connector.CheckDatabaseConfig(m.Config.Database); err != nil {
-			fmt.Fprintln(os.Stderr, "Configuration error:", err)
-			os.Exit(11)
+		for _, err := range []error{
+			connector.CheckDatabaseConfig(m.Config.Database),
+			connector.CheckPickleKey(m.ConfigPath, m.SaveConfig, m.Config.Encryption.Allow, m.Config.EnvConfigPrefix),
+		} {
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "Configuration error:", err)
+				os.Exit(11)
+			}
 		}
 		ctx, cancel := context.WithTimeout(m.Log.WithContext(context.Background()), 30*time.Second)
 		defer cancel()
 		c.RegisterBot(ctx)
 	}
 	m.InitVersion(Tag, Commit, BuildTime)
-	m.Run()
+	run(&m, c)
 }

@@ -10,41 +10,58 @@ import (
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/media"
 )
 
-const (
-	// alertInterval limits how often bridge admins hear about a broken extractor.
-	alertInterval = time.Hour
-	kvLastAlert   = database.Key("igbridge_extractor_alert")
-)
+// alertInterval limits how often bridge admins hear about the same problem.
+const alertInterval = time.Hour
 
-// alertExtractorBroken tells the bridge admins, in their management rooms, that yt-dlp no longer
-// understands Instagram: every link fails until yt-dlp is updated, which only they can do.
-func (ic *Connector) alertExtractorBroken(ctx context.Context, cause error) {
-	log := zerolog.Ctx(ctx)
+// adminAlert is a problem only a bridge admin can fix; rooms only get one line about it.
+type adminAlert struct {
+	key     database.Key
+	message string
+}
+
+// alertFor returns the admin alert for a failure class, if it needs one.
+func (ic *Connector) alertFor(class media.ErrorClass, cause error) (adminAlert, bool) {
+	switch class {
+	case media.ClassExtractorBroken:
+		return adminAlert{"igbridge_extractor_alert", fmt.Sprintf("⚠️ Instagram links are failing: yt-dlp (%s) "+
+			"cannot read Instagram's pages any more (%s). Update yt-dlp; until then every link fails.",
+			ic.extractorStatus.Version, cause)}, true
+	case media.ClassCookiesInvalid:
+		return adminAlert{"igbridge_cookies_alert", "⚠️ Instagram no longer accepts the bridge's login " +
+			"(network.cookies_file): export fresh cookies of the account and restart the bridge. " +
+			"Until then, stories and private posts fail."}, true
+	}
+	return adminAlert{}, false
+}
+
+// alertAdmins tells the bridge admins, in their management rooms, at most once an hour per kind.
+func (ic *Connector) alertAdmins(ctx context.Context, alert adminAlert) {
+	log := zerolog.Ctx(ctx).With().Str("alert", string(alert.key)).Logger()
 	ic.alertLock.Lock()
 	defer ic.alertLock.Unlock()
-	last, _ := strconv.ParseInt(ic.Bridge.DB.KV.Get(ctx, kvLastAlert), 10, 64)
+	last, _ := strconv.ParseInt(ic.Bridge.DB.KV.Get(ctx, alert.key), 10, 64)
 	if time.Since(time.UnixMilli(last)) < alertInterval {
 		return
 	}
-	ic.Bridge.DB.KV.Set(ctx, kvLastAlert, strconv.FormatInt(time.Now().UnixMilli(), 10))
+	ic.Bridge.DB.KV.Set(ctx, alert.key, strconv.FormatInt(time.Now().UnixMilli(), 10))
 	rooms, err := ic.adminManagementRooms(ctx)
 	if err != nil {
 		log.Err(err).Msg("Failed to find admin management rooms")
 		return
 	}
-	message := fmt.Sprintf("⚠️ Instagram links are failing: yt-dlp (%s) cannot read Instagram's pages any more (%s). "+
-		"Update yt-dlp; until then every link fails.", ic.extractorStatus.Version, cause)
 	for _, roomID := range rooms {
 		_, err = ic.Bridge.Bot.SendMessage(ctx, roomID, event.EventMessage, &event.Content{
-			Parsed: &event.MessageEventContent{MsgType: event.MsgNotice, Body: message},
+			Parsed: &event.MessageEventContent{MsgType: event.MsgNotice, Body: alert.message},
 		}, nil)
 		if err != nil {
 			log.Err(err).Stringer("room_id", roomID).Msg("Failed to alert an admin")
 		}
 	}
-	log.Warn().Int("rooms", len(rooms)).Msg("Told bridge admins that the extractor is broken")
+	log.Warn().Int("rooms", len(rooms)).Msg("Alerted bridge admins")
 }
 
 // adminManagementRooms lists the management rooms of users with admin permission.

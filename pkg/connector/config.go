@@ -30,6 +30,8 @@ type Config struct {
 	RateLimit           RateLimitConfig `yaml:"rate_limit"`
 	Retry               RetryConfig     `yaml:"retry"`
 	Cache               CacheConfig     `yaml:"cache"`
+	Health              HealthConfig    `yaml:"health"`
+	Metrics             MetricsConfig   `yaml:"metrics"`
 
 	displaynameTemplate *template.Template
 }
@@ -65,6 +67,17 @@ type CacheConfig struct {
 	TTL                 time.Duration `yaml:"ttl"`
 	FailureTTL          time.Duration `yaml:"failure_ttl"`
 	TransientFailureTTL time.Duration `yaml:"transient_failure_ttl"`
+}
+
+type HealthConfig struct {
+	CheckInterval  time.Duration `yaml:"check_interval"`
+	MaxFailureRate float64       `yaml:"max_failure_rate"`
+	MinRecentJobs  int           `yaml:"min_recent_jobs"`
+}
+
+type MetricsConfig struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
 }
 
 type MediaConfig struct {
@@ -117,6 +130,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.media.max_size must be positive")
 	case c.Media.Timeout <= 0:
 		return fmt.Errorf("network.media.timeout must be positive")
+	case c.Health.CheckInterval <= 0:
+		return fmt.Errorf("network.health.check_interval must be positive")
+	case c.Health.MaxFailureRate < 0 || c.Health.MaxFailureRate > 1:
+		return fmt.Errorf("network.health.max_failure_rate must be between 0 and 1")
+	case c.Health.MinRecentJobs < 1:
+		return fmt.Errorf("network.health.min_recent_jobs must be at least 1")
+	case c.Metrics.Enabled && c.Metrics.Listen == "":
+		return fmt.Errorf("network.metrics.listen must be set when metrics are enabled")
 	}
 	return nil
 }
@@ -166,6 +187,11 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "cache", "transient_failure_ttl")
 	helper.Copy(up.Int, "media", "max_size")
 	helper.Copy(up.Str, "media", "timeout")
+	helper.Copy(up.Str, "health", "check_interval")
+	helper.Copy(up.Float, "health", "max_failure_rate")
+	helper.Copy(up.Int, "health", "min_recent_jobs")
+	helper.Copy(up.Bool, "metrics", "enabled")
+	helper.Copy(up.Str, "metrics", "listen")
 }
 
 func (ic *Connector) GetConfig() (example string, data any, upgrader up.Upgrader) {

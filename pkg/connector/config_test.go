@@ -1,8 +1,11 @@
 package connector
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mau.fi/util/dbutil"
 	"gopkg.in/yaml.v3"
@@ -25,18 +28,26 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if cfg.MaxLinksPerMessage != 3 || cfg.MaxItems != 10 || cfg.Ytdlp.Python != "/usr/bin/python3" {
 		t.Fatalf("unexpected defaults: %+v", cfg)
 	}
+	if cfg.Health.CheckInterval != 30*time.Second || cfg.Health.MaxFailureRate != 0.5 || cfg.Health.MinRecentJobs != 10 ||
+		cfg.Metrics.Enabled || cfg.Metrics.Listen != "127.0.0.1:29331" {
+		t.Fatalf("unexpected health and metrics defaults: %+v %+v", cfg.Health, cfg.Metrics)
+	}
 }
 
 func TestValidateRejects(t *testing.T) {
 	for name, mutate := range map[string]func(*Config){
-		"no links":      func(c *Config) { c.MaxLinksPerMessage = 0 },
-		"no items":      func(c *Config) { c.MaxItems = 0 },
-		"no workers":    func(c *Config) { c.Queue.Workers = 0 },
-		"no rate":       func(c *Config) { c.RateLimit.RequestsPerMinute = 0 },
-		"no attempts":   func(c *Config) { c.Retry.MaxAttempts = 0 },
-		"no yt-dlp":     func(c *Config) { c.Ytdlp.Python, c.Ytdlp.Command = "", nil },
-		"no timeout":    func(c *Config) { c.Ytdlp.Timeout = 0 },
-		"no media size": func(c *Config) { c.Media.MaxSize = 0 },
+		"no links":            func(c *Config) { c.MaxLinksPerMessage = 0 },
+		"no items":            func(c *Config) { c.MaxItems = 0 },
+		"no workers":          func(c *Config) { c.Queue.Workers = 0 },
+		"no rate":             func(c *Config) { c.RateLimit.RequestsPerMinute = 0 },
+		"no attempts":         func(c *Config) { c.Retry.MaxAttempts = 0 },
+		"no yt-dlp":           func(c *Config) { c.Ytdlp.Python, c.Ytdlp.Command = "", nil },
+		"no timeout":          func(c *Config) { c.Ytdlp.Timeout = 0 },
+		"no media size":       func(c *Config) { c.Media.MaxSize = 0 },
+		"no health interval":  func(c *Config) { c.Health.CheckInterval = 0 },
+		"failure rate over 1": func(c *Config) { c.Health.MaxFailureRate = 1.5 },
+		"no recent jobs":      func(c *Config) { c.Health.MinRecentJobs = 0 },
+		"metrics nowhere":     func(c *Config) { c.Metrics.Enabled, c.Metrics.Listen = true, "" },
 	} {
 		cfg := loadExampleConfig(t)
 		mutate(cfg)
@@ -99,5 +110,33 @@ func TestCheckDatabaseConfig(t *testing.T) {
 	}
 	if err = CheckDatabaseConfig(dbutil.Config{PoolConfig: dbutil.PoolConfig{Type: "postgres", URI: "postgres://x"}}); err != nil {
 		t.Fatalf("postgres was refused: %v", err)
+	}
+}
+
+func TestCheckPickleKey(t *testing.T) {
+	dir := t.TempDir()
+	write := func(key string) string {
+		path := filepath.Join(dir, key+".yaml")
+		if err := os.WriteFile(path, []byte("encryption:\n    pickle_key: "+key+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	generated, fixed := write("generate"), write("0123456789abcdef")
+	if err := CheckPickleKey(generated, false, true, "IGB_TEST_"); err == nil || !strings.Contains(err.Error(), "-n") {
+		t.Errorf("read-only config with a generated key: %v, want a refusal that names -n", err)
+	}
+	for name, err := range map[string]error{
+		"config saved":  CheckPickleKey(generated, true, true, "IGB_TEST_"),
+		"no encryption": CheckPickleKey(generated, false, false, "IGB_TEST_"),
+		"fixed key":     CheckPickleKey(fixed, false, true, "IGB_TEST_"),
+		"key from a file env": func() error {
+			t.Setenv("IGB_TEST_ENCRYPTION__PICKLE_KEY_FILE", "/run/key")
+			return CheckPickleKey(generated, false, true, "IGB_TEST_")
+		}(),
+	} {
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -19,7 +19,9 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/igbridge/igbridge/pkg/connector/upgrades"
+	"github.com/igbridge/igbridge/pkg/health"
 	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/metrics"
 	"github.com/igbridge/igbridge/pkg/queue"
 )
 
@@ -48,6 +50,15 @@ type Connector struct {
 	// maxFileSize is the smaller of network.media.max_size and the homeserver's m.upload.size
 	// (bridgev2 reports the latter once it has asked the homeserver).
 	maxFileSize atomic.Int64
+
+	metrics       *metrics.Metrics
+	metricsServer *metrics.Server // nil unless network.metrics.enabled
+	homeserver    *health.HomeserverCheck
+	stopHealth    context.CancelFunc
+	// started is set once Start has set up everything links need, for the health report.
+	started atomic.Bool
+	// eventsFull remembers whether the appservice event channel was full at the last liveness check.
+	eventsFull atomic.Bool
 }
 
 var (
@@ -98,6 +109,8 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
 	ic.mc.EventProcessor.On(event.EventRedaction, ic.handleRedaction)
 	ic.registerCommands()
+	ic.metrics = metrics.New(metricsState{ic})
+	ic.startHealth()
 }
 
 func (ic *Connector) ValidateConfig() error {
@@ -124,16 +137,26 @@ func (ic *Connector) Start(ctx context.Context) error {
 	ic.startExtractor(ctx)
 	ic.routeManagementRoomLinks()
 	go ic.pruneCacheLoop(ic.Bridge.BackgroundCtx)
+	if err = ic.startMetrics(ctx); err != nil {
+		return err
+	}
 	if err = ic.queue.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start the queue: %w", err)
 	}
+	ic.started.Store(true)
 	return nil
 }
 
 // Stop lets the links being answered finish, so a carousel is not cut off halfway; what is
 // still queued is answered after the next start.
 func (ic *Connector) Stop() {
+	ic.stopHealth()
 	ic.queue.Stop()
+	if ic.metricsServer != nil {
+		if err := ic.metricsServer.Close(); err != nil {
+			ic.Bridge.Log.Warn().Err(err).Msg("Failed to stop the metrics listener")
+		}
+	}
 	if err := ic.extractor.Close(); err != nil {
 		ic.Bridge.Log.Warn().Err(err).Msg("Failed to stop the yt-dlp workers")
 	}

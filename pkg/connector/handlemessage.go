@@ -67,6 +67,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	if len(links) == 0 || !ic.claimFromCommands(ctx, evt, content.Body) || !room.Enabled {
 		return
 	}
+	ic.metrics.LinksSeen(len(links))
 	if len(links) > ic.Config.MaxLinksPerMessage {
 		log.Debug().Int("links", len(links)).Int("answered", ic.Config.MaxLinksPerMessage).Msg("Too many links in message")
 		links = links[:ic.Config.MaxLinksPerMessage]

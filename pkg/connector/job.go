@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
@@ -40,9 +41,16 @@ func (ic *Connector) handleJob(ctx context.Context, job *queue.Job) queue.Result
 	}
 	if err == nil {
 		log.Debug().Msg("Answered link")
+		ic.metrics.Replied(time.Since(job.CreatedAt))
+		ic.metrics.JobAttempt(queue.Done.String(), "")
 		return queue.Result{Outcome: queue.Done}
 	}
-	return ic.failed(ctx, job, err)
+	res := ic.failed(ctx, job, err)
+	// An attempt cut short by shutdown goes back to the queue and runs again at the next start.
+	if ctx.Err() == nil {
+		ic.metrics.JobAttempt(res.Outcome.String(), res.ErrorClass)
+	}
+	return res
 }
 
 // failed decides what a failure means: a retry for what may pass (rate limits, network, the
@@ -72,8 +80,8 @@ func (ic *Connector) failed(ctx context.Context, job *queue.Job, err error) queu
 		if err := ic.cache.PutFailure(ctx, job.LinkKey, media.ErrorClass(class), ttl); err != nil {
 			log.Err(err).Msg("Failed to remember the failure")
 		}
-		if mediaClass == media.ClassExtractorBroken {
-			ic.alertExtractorBroken(ctx, err)
+		if alert, ok := ic.alertFor(mediaClass, err); ok {
+			ic.alertAdmins(ctx, alert)
 		}
 	}
 	ic.sendFailureNotice(ctx, job, failureMessage(err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
@@ -44,8 +45,10 @@ func (ic *Connector) preparedPostFor(ctx context.Context, job *queue.Job) (*prep
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to read the media cache")
 	} else if pp != nil {
 		zerolog.Ctx(ctx).Debug().Msg("Answering from the media cache")
+		ic.metrics.CacheHit()
 		return pp, nil
 	}
+	ic.metrics.CacheMiss()
 	flightKey := link.Key() + "|" + strconv.FormatBool(encrypted)
 	result, err, _ := ic.fetches.Do(flightKey, func() (any, error) {
 		return ic.fetchAndPrepare(ctx, job.RoomID, link, encrypted)
@@ -70,6 +73,7 @@ func (ic *Connector) resolveShare(ctx context.Context, link media.Link) (media.L
 
 // fetchAndPrepare extracts a post, uploads its media and caches the result.
 func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link media.Link, encrypted bool) (*preparedPost, error) {
+	start := time.Now()
 	post, err := ic.extractor.Extract(ctx, link)
 	switch {
 	case media.ClassOf(err) == media.ClassRateLimited:
@@ -106,6 +110,7 @@ func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link
 			pp.Items = append(pp.Items, preparedItem{Content: content})
 		}
 	}
+	ic.metrics.Fetched(time.Since(start))
 	if err = ic.cache.Put(ctx, link.Key(), encrypted, pp, ic.Config.Cache.TTL); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to cache the post")
 	}

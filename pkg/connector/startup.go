@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
+	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix"
 
 	"github.com/igbridge/igbridge/pkg/media"
@@ -43,13 +45,48 @@ func CheckDatabaseConfig(cfg dbutil.Config) error {
 	return nil
 }
 
+// CheckPickleKey refuses a read-only config (mxmain's -n) whose encryption.pickle_key is still
+// "generate": mxmain would make up a new key at every start without saving it, and the crypto
+// store written with the old key could not be opened after a restart. A key set through the
+// environment (env_config_prefix, e.g. IGBRIDGE_ENCRYPTION__PICKLE_KEY_FILE) is fine.
+func CheckPickleKey(configPath string, saved, encryption bool, envPrefix string) error {
+	if saved || !encryption {
+		return nil
+	}
+	if envPrefix != "" && (os.Getenv(envPrefix+"ENCRYPTION__PICKLE_KEY") != "" || os.Getenv(envPrefix+"ENCRYPTION__PICKLE_KEY_FILE") != "") {
+		return nil
+	}
+	data, err := os.ReadFile(configPath)
+	if err != nil {
+		return fmt.Errorf("failed to read config: %w", err)
+	}
+	var cfg struct {
+		Encryption struct {
+			PickleKey string `yaml:"pickle_key"`
+		} `yaml:"encryption"`
+	}
+	if err = yaml.Unmarshal(data, &cfg); err != nil {
+		return fmt.Errorf("failed to parse config: %w", err)
+	}
+	if cfg.Encryption.PickleKey == "generate" {
+		return fmt.Errorf("encryption.pickle_key is \"generate\", but -n keeps the config read-only, so a new key " +
+			"would be made at every start and the encryption store could not be read after a restart: " +
+			"set a fixed random key (or pass one with env_config_prefix)")
+	}
+	return nil
+}
+
 // RegisterBot registers the bot user before the Matrix connector starts: conduwuit does not create
 // the appservice's bot by itself, and the connector's first /whoami would fail without it.
 // M_USER_IN_USE means it exists, which is fine; other failures are left to the connector's own
-// start-up checks, which wait for an unreachable homeserver. (The intent's EnsureRegistered cannot
-// be used yet: it consults the state store, whose tables are created when the connector starts.)
+// start-up checks, which wait for an unreachable homeserver. It tries only once, because the
+// appservice listener, and the health endpoint on it, start after it: retries would keep them down
+// while the homeserver is. So on conduwuit a very first start without the homeserver ends at the
+// connector's /whoami once it is back, and the service manager's restart registers the bot. (The
+// intent's EnsureRegistered cannot be used yet: it consults the state store, whose tables are
+// created when the connector starts.)
 func (ic *Connector) RegisterBot(ctx context.Context) {
-	err := ic.mc.Bot.Register(ctx)
+	err := ic.mc.Bot.Register(mautrix.WithMaxRetries(ctx, 0))
 	if err != nil && !errors.Is(err, mautrix.MUserInUse) {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to register the bot user; continuing")
 	}

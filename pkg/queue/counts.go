@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// recentWindow is how far back Counts looks for RecentFailures and RecentTotal.
-const recentWindow = 15 * time.Minute
+// RecentWindow is how far back Counts looks for RecentFailures and RecentTotal.
+const RecentWindow = 15 * time.Minute
 
 // Counts is a snapshot of the queue for `status` and health checks.
 type Counts struct {
@@ -50,7 +50,7 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 	err = q.db.QueryRow(ctx, `
 		SELECT COUNT(CASE WHEN state='failed' THEN 1 END), COUNT(*) FROM igbridge_queue_job
 		WHERE state IN ('done', 'failed') AND finished_at >= $1
-	`, q.clock.Now().Add(-recentWindow).UnixMilli()).Scan(&counts.RecentFailures, &counts.RecentTotal)
+	`, q.clock.Now().Add(-RecentWindow).UnixMilli()).Scan(&counts.RecentFailures, &counts.RecentTotal)
 	if err != nil {
 		return counts, fmt.Errorf("failed to count recent jobs: %w", err)
 	}
