@@ -58,11 +58,7 @@ func TestCloseAbortsDelayedResponses(t *testing.T) {
 		}
 		errc <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); s.CountRequests("", "/p/") == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("request never arrived")
-		}
-	}
+	s.WaitForRequest(t, "", "/p/", 10*time.Second)
 	start := time.Now()
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
