@@ -150,7 +150,13 @@ func (ic *Connector) sendFailureNotice(ctx context.Context, job *queue.Job, mess
 		RelatesTo: replyRelation(job),
 		Mentions:  &event.Mentions{},
 	}
-	ic.sendPart(ctx, job, noticePart, ic.Bridge.Bot, content)
+	sent, err := ic.sentParts(ctx, job)
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to send failure notice")
+		return
+	}
+	// Errors are logged by sendPart; the job has failed either way.
+	_ = ic.sendPart(ctx, job, noticePart, ic.Bridge.Bot, content, sent)
 }
 
 // noticePart is the reply part number of a job's failure notice.
@@ -158,10 +164,8 @@ const noticePart = -1
 
 // sendPart sends one part of a job's answer once: a part already recorded is skipped, and the
 // transaction ID makes a resend after a crash return the first event instead of a second one.
-func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sender bridgev2.MatrixAPI, content *event.MessageEventContent) error {
-	if sent, err := ic.partSent(ctx, job, part); err != nil {
-		return err
-	} else if sent {
+func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sender bridgev2.MatrixAPI, content *event.MessageEventContent, sent map[int]bool) error {
+	if sent[part] {
 		return nil
 	}
 	resp, err := sender.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content},
@@ -176,17 +180,17 @@ func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sen
 	return nil
 }
 
-func (ic *Connector) partSent(ctx context.Context, job *queue.Job, part int) (bool, error) {
+// sentParts returns the parts of a job's answer already sent (by an earlier, interrupted attempt).
+func (ic *Connector) sentParts(ctx context.Context, job *queue.Job) (map[int]bool, error) {
 	replies, err := ic.queue.JobReplies(ctx, job.ID)
 	if err != nil {
-		return false, fmt.Errorf("failed to read sent replies: %w", err)
+		return nil, fmt.Errorf("failed to read sent replies: %w", err)
 	}
+	sent := make(map[int]bool, len(replies))
 	for _, reply := range replies {
-		if reply.Part == part {
-			return true, nil
-		}
+		sent[reply.Part] = true
 	}
-	return false, nil
+	return sent, nil
 }
 
 // replyRelation makes an answer a reply to the original message, inside its thread if it has one.

@@ -15,6 +15,10 @@ import (
 
 // sendPost posts every item of a prepared post as a reply to the job's message.
 func (ic *Connector) sendPost(ctx context.Context, job *queue.Job, pp *preparedPost) error {
+	sent, err := ic.sentParts(ctx, job)
+	if err != nil {
+		return err
+	}
 	sender := ic.senderIn(ctx, job.RoomID, pp)
 	post := pp.post()
 	for i, item := range pp.Items {
@@ -24,7 +28,7 @@ func (ic *Connector) sendPost(ctx context.Context, job *queue.Job, pp *preparedP
 		content := itemMessage(post, i, item, ic.Config.CaptionMaxLength)
 		content.RelatesTo = replyRelation(job)
 		content.Mentions = &event.Mentions{}
-		if err := ic.sendPart(ctx, job, i, sender, content); err != nil {
+		if err := ic.sendPart(ctx, job, i, sender, content, sent); err != nil {
 			return err
 		}
 	}

@@ -57,8 +57,10 @@ type bridge struct {
 	proc        *exec.Cmd
 	exited      chan struct{}
 	logBuf      *lockedBuffer
-	// dbDriver and dbURI reach the bridge's database, for assertions on its rows.
+	// dbDriver and dbURI reach the bridge's database, for assertions on its rows; sqlDB is the
+	// pool opened on first use.
 	dbDriver, dbURI string
+	sqlDB           *sql.DB
 }
 
 type envOptions struct {
@@ -332,12 +334,15 @@ const databaseEnv = "IGBRIDGE_E2E_DB"
 // db opens the bridge's database, for assertions on its rows.
 func (b *bridge) db() *sql.DB {
 	b.t.Helper()
-	db, err := sql.Open(b.dbDriver, b.dbURI)
-	if err != nil {
-		b.t.Fatalf("failed to open bridge database: %v", err)
+	if b.sqlDB == nil {
+		db, err := sql.Open(b.dbDriver, b.dbURI)
+		if err != nil {
+			b.t.Fatalf("failed to open bridge database: %v", err)
+		}
+		b.t.Cleanup(func() { _ = db.Close() })
+		b.sqlDB = db
 	}
-	b.t.Cleanup(func() { _ = db.Close() })
-	return db
+	return b.sqlDB
 }
 
 func (b *bridge) queryInt(query string, args ...any) int {
