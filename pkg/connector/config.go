@@ -9,6 +9,8 @@ import (
 
 	up "go.mau.fi/util/configupgrade"
 	"gopkg.in/yaml.v3"
+
+	"github.com/igbridge/igbridge/pkg/media"
 )
 
 //go:embed example-config.yaml
@@ -138,6 +140,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.health.min_recent_jobs must be at least 1")
 	case c.Metrics.Enabled && c.Metrics.Listen == "":
 		return fmt.Errorf("network.metrics.listen must be set when metrics are enabled")
+	}
+	if c.Proxy != "" {
+		// The error never quotes the URL: it may hold a password.
+		if _, err := media.ParseProxy(c.Proxy); err != nil {
+			return fmt.Errorf("network.proxy: %w", err)
+		}
 	}
 	return nil
 }

@@ -59,9 +59,9 @@ type DownloaderConfig struct {
 func NewDownloader(cfg DownloaderConfig) (*Downloader, error) {
 	proxy := http.ProxyFromEnvironment
 	if cfg.Proxy != "" {
-		u, err := url.Parse(cfg.Proxy)
+		u, err := ParseProxy(cfg.Proxy)
 		if err != nil {
-			return nil, fmt.Errorf("failed to parse proxy URL: %w", err)
+			return nil, err
 		}
 		proxy = http.ProxyURL(u)
 	}

@@ -58,6 +58,7 @@ func (s ExtractorStatus) String() string {
 func NewExtractor(ctx context.Context, cfg ExtractorConfig) (Extractor, ExtractorStatus) {
 	if len(cfg.Ytdlp.Command) > 0 {
 		// The operator chose a yt-dlp command, which the Python worker cannot run.
+		cleanStaleScratch(ctx)
 		return cliExtractor(ctx, cfg, nil)
 	}
 	pool, err := NewWorkerPool(ctx, cfg)

@@ -3,6 +3,7 @@ package media
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,7 @@ import (
 
 // The worker protocol, JSON lines over the worker's stdin and stdout (see worker.py):
 //
-//	→ {"options": {"post": [...], "story": [...]}}       yt-dlp command-line options, once
+//	→ {"options": {"post": [...], "story": [...]}, "marker": "…"}   yt-dlp options, once
 //	← {"op": "hello", "version": "2026.10.26", "python": "3.11.2"}
 //	→ {"id": 1, "url": "https://www.instagram.com/p/…/", "story": false}
 //	← {"id": 1, "ok": true, "info": {…}, "warnings": […]}
@@ -27,6 +28,11 @@ import (
 //
 // One request is in flight at a time. Anything else on stdout (garbage, a truncated or oversized
 // line, a wrong id) means the worker can no longer be trusted.
+//
+// On stderr the worker writes the marker, alone on a line, as it reads each request. The marker
+// is random per worker, so nothing yt-dlp prints can forge it. It tells a worker that died during
+// a request (classified from its stderr since the marker) from one that died before it read the
+// request (the request never started and can go to another worker).
 
 //go:embed worker.py
 var workerSource string
@@ -45,6 +51,15 @@ const (
 	maxWorkerStderr = 64 << 10
 	maxStderrLine   = 4 << 10
 )
+
+// ErrWorkerCrashed is a yt-dlp worker that died in an extraction without yt-dlp reporting why
+// (killed, out of memory, a crash of the interpreter). It says nothing about the post, so it
+// comes as a FetchError of ClassNetwork, a class that is retried.
+var ErrWorkerCrashed = errors.New("the yt-dlp worker crashed")
+
+// errWorkerDiedIdle is a worker that died before it read the request: the request can go to
+// another worker.
+var errWorkerDiedIdle = fmt.Errorf("%w while idle", ErrWorkerCrashed)
 
 var (
 	errBadWorkerOutput  = errors.New("bad output from the yt-dlp worker")
@@ -77,6 +92,7 @@ type WorkerError struct {
 
 type workerInit struct {
 	Options map[string][]string `json:"options"`
+	Marker  string              `json:"marker"`
 }
 
 type workerHello struct {
@@ -122,8 +138,12 @@ type worker struct {
 	stdin  io.WriteCloser
 	stdout *os.File
 	lines  *bufio.Reader
-	// stderrTail is written by drainStderr and read only after exited is closed.
+	// marker is the line the worker writes on stderr as it reads a request.
+	marker string
+	// stderrTail (the end of stderr since the last marker) and begun (the number of markers) are
+	// written by drainStderr and read only after exited is closed.
 	stderrTail tailBuffer
+	begun      uint64
 	exited     chan struct{} // closed once the process is reaped and its stderr drained
 	exitState  string
 	cleanup    func() // removes the private cookies copy
@@ -143,6 +163,7 @@ func startWorker(ctx context.Context, cfg YtdlpConfig, startTimeout time.Duratio
 	}
 	w := &worker{
 		cfg:        cfg,
+		marker:     "igbridge-worker-request-" + rand.Text(),
 		stderrTail: tailBuffer{limit: maxWorkerStderr},
 		exited:     make(chan struct{}),
 		cleanup:    cleanup,
@@ -221,16 +242,24 @@ func (w *worker) spawn(ctx context.Context) error {
 	return nil
 }
 
-// drainStderr logs the worker's stderr at debug level and keeps its end for error messages.
+// drainStderr logs the worker's stderr at debug level and keeps the end of what the current
+// request wrote, for the classification and message when the worker dies.
 func (w *worker) drainStderr(r io.Reader, done chan<- struct{}) {
 	defer close(done)
 	br := bufio.NewReaderSize(r, maxStderrLine)
+	lineStart := true
 	for {
 		// A line longer than the buffer comes in pieces, which is fine for a log.
 		line, err := br.ReadSlice('\n')
+		if lineStart && strings.TrimSuffix(string(line), "\n") == w.marker && err == nil {
+			w.begun++
+			w.stderrTail.buf = w.stderrTail.buf[:0]
+			continue
+		}
 		if len(line) > 0 {
 			_, _ = w.stderrTail.Write(line)
 			w.log.Debug().Str("line", strings.TrimRight(string(line), "\n")).Msg("yt-dlp worker stderr")
+			lineStart = line[len(line)-1] == '\n'
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return
@@ -243,9 +272,10 @@ func (w *worker) drainStderr(r io.Reader, done chan<- struct{}) {
 func (w *worker) handshake(ctx context.Context, timeout time.Duration, cookies string) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", errWorkerNoHello, timeout))
 	defer cancel()
-	init := workerInit{Options: map[string][]string{
-		"post":  w.cfg.options(false, cookies),
-		"story": w.cfg.options(true, cookies),
+	private := w.cfg.privateOptions(cookies)
+	init := workerInit{Marker: w.marker, Options: map[string][]string{
+		"post":  append(w.cfg.options(false), private...),
+		"story": append(w.cfg.options(true), private...),
 	}}
 	line, err := w.roundTrip(ctx, init)
 	if err != nil {
@@ -268,8 +298,8 @@ func (w *worker) handshake(ctx context.Context, timeout time.Duration, cookies s
 }
 
 // extract asks the worker for the info dict of target. Failures of the worker itself are
-// *FetchError (ErrTimeout, ErrBadOutput, or the class of its dying words) and leave it dead;
-// what yt-dlp reports is in the response.
+// *FetchError (ErrTimeout, ErrBadOutput, ErrWorkerCrashed, or the class of the request's dying
+// words) and leave it dead; what yt-dlp reports is in the response.
 func (w *worker) extract(ctx context.Context, target string, story bool) (*workerResponse, error) {
 	w.requests++
 	w.nextID++
@@ -283,7 +313,7 @@ func (w *worker) extract(ctx context.Context, target string, story bool) (*worke
 	case errors.Is(err, errBadWorkerOutput):
 		return nil, &FetchError{Class: ClassBadOutput, Err: err}
 	case errors.As(err, &exit):
-		return nil, &FetchError{Class: ClassifyYtdlp(exit.stderr, w.cfg.CookiesFile != ""), Message: exit.Error()}
+		return nil, w.crashError(exit)
 	case err != nil:
 		return nil, fmt.Errorf("failed to run the yt-dlp worker: %w", err)
 	}
@@ -293,6 +323,25 @@ func (w *worker) extract(ctx context.Context, target string, story bool) (*worke
 		return nil, &FetchError{Class: ClassBadOutput, Message: fmt.Sprintf("unexpected answer from the yt-dlp worker: %q", truncateUTF8(string(line), 64)), Err: err}
 	}
 	return &resp, nil
+}
+
+// crashError classifies the death of the worker during the current request from what it wrote
+// to stderr since it read that request: an earlier request's 404 says nothing about this one.
+// Only an ERROR line of yt-dlp's is a reason; without one the worker crashed or was killed.
+func (w *worker) crashError(exit *workerExitError) error {
+	switch {
+	case w.begun < w.nextID:
+		return &FetchError{Class: ClassNetwork, Message: exit.Error(), Err: errWorkerDiedIdle}
+	case hasErrorLine(exit.stderr):
+		return &FetchError{Class: ClassifyYtdlp(exit.stderr, w.cfg.CookiesFile != ""), Message: exit.Error()}
+	default:
+		return &FetchError{Class: ClassNetwork, Message: exit.Error(), Err: ErrWorkerCrashed}
+	}
+}
+
+func hasErrorLine(stderr string) bool {
+	_, ok := lastErrorLine(stderr)
+	return ok
 }
 
 // roundTrip writes msg as one line and reads one line back. When ctx ends first the worker is
@@ -317,10 +366,15 @@ func (w *worker) roundTrip(ctx context.Context, msg any) ([]byte, error) {
 		w.fail()
 		return nil, err
 	default:
-		// EOF, or a write to a closed stdin: the worker is gone. Its stderr says why.
+		// EOF, or a write to a closed stdin: the worker is gone. Its stderr since it read this
+		// request (or since it started, for the hello) says why.
 		w.fail()
 		<-w.exited
-		return nil, &workerExitError{state: w.exitState, stderr: string(w.stderrTail.buf)}
+		exit := &workerExitError{state: w.exitState}
+		if w.begun == w.nextID {
+			exit.stderr = string(w.stderrTail.buf)
+		}
+		return nil, exit
 	}
 }
 

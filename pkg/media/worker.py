@@ -1,10 +1,12 @@
 """igbridge's yt-dlp worker: extracts posts for JSON-line requests on stdin (protocol in worker.go).
 
-stdin:  {"options": {"post": [...], "story": [...]}}   once, yt-dlp command-line options per kind
+stdin:  {"options": {"post": [...], "story": [...]}, "marker": "..."}   once, yt-dlp options per kind
         {"id": N, "url": "...", "story": bool}          then one request per line
 stdout: {"op": "hello", "version": "...", "python": "..."}   once yt_dlp is imported
         {"id": N, "ok": true, "info": {...}, "warnings": [...]}
         {"id": N, "ok": false, "error": {...}, "warnings": [...]}
+stderr: the marker, alone on a line, as each request is read; the bridge attributes what follows
+        to that request.
 """
 
 import json
@@ -99,6 +101,7 @@ def main():
     # (home page, LSD token, cookies) once instead of for every link.
     ydls = {}
     for line in iter(sys.stdin.readline, ""):
+        print(config["marker"], file=sys.stderr, flush=True)
         req = json.loads(line)
         kind = "story" if req.get("story") else "post"
         logger.warnings = []

@@ -28,10 +28,14 @@ func writeInterpreter(t *testing.T, dir, body string) string {
 	return path
 }
 
-// helloScript is the start of a fake worker: it reads the options and says hello.
+// helloScript is the start of a fake worker: it reads the options, keeps the marker in $marker
+// and says hello.
 func helloScript(version string) string {
-	return "read init\n" + helloLine(version)
+	return "read init\n" + `marker=$(printf '%s' "$init" | sed 's/.*"marker":"\([^"]*\)".*/\1/')` + "\n" + helloLine(version)
 }
+
+// beginRequest makes a fake worker read a request and mark its start on stderr, as worker.py does.
+const beginRequest = "read req\necho \"$marker\" >&2\n"
 
 func helloLine(version string) string {
 	return fmt.Sprintf("echo '{\"op\":\"hello\",\"version\":\"%s\",\"python\":\"3.11.2\"}'\n", version)
@@ -180,8 +184,11 @@ cp "$copy" DIR/copy-content
 	if copyPath == cookiesFile {
 		t.Error("the worker got the operator's cookies file, not a copy")
 	}
+	if dir, err := scratchDir(); err != nil || filepath.Dir(copyPath) != dir {
+		t.Errorf("the cookies copy %s is not in the scratch directory %s (%v)", copyPath, dir, err)
+	}
 	for kind, story := range map[string]bool{"post": false, "story": true} {
-		if want := cfg.options(story, copyPath); !slices.Equal(init.Options[kind], want) {
+		if want := append(cfg.options(story), "--cookies", copyPath, "--proxy", cfg.Proxy); !slices.Equal(init.Options[kind], want) {
 			t.Errorf("%s options\n%q\nwant\n%q", kind, init.Options[kind], want)
 		}
 	}

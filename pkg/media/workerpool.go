@@ -67,9 +67,17 @@ type WorkerPool struct {
 }
 
 // NewWorkerPool starts the first worker and returns the pool once it is ready; the others start
-// in the background. It fails when the worker cannot start, e.g. *YtdlpTooOldError.
+// in the background. It fails when the worker cannot start, e.g. *YtdlpTooOldError, or the proxy
+// URL is invalid (ErrInvalidProxy). It first removes what killed bridges left in the scratch
+// directory.
 func NewWorkerPool(ctx context.Context, cfg ExtractorConfig) (*WorkerPool, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Ytdlp.Proxy != "" {
+		if _, err := ParseProxy(cfg.Ytdlp.Proxy); err != nil {
+			return nil, err
+		}
+	}
+	cleanStaleScratch(ctx)
 	first, err := startWorker(ctx, cfg.Ytdlp, cfg.StartTimeout)
 	if err != nil {
 		return nil, err
@@ -98,34 +106,20 @@ func (p *WorkerPool) Version() string { return p.version }
 func (p *WorkerPool) Restarts() int64 { return p.restarts.Load() }
 
 // Extract fetches the post of link with a free worker, waiting for one as long as ctx allows.
-// Failures are like Ytdlp.Extract's, plus ErrPoolClosed.
+// Failures are like Ytdlp.Extract's, plus ErrPoolClosed and ErrWorkerCrashed.
 func (p *WorkerPool) Extract(ctx context.Context, link Link) (*Post, error) {
 	target, err := extractURL(link)
 	if err != nil {
 		return nil, err
 	}
-	w, err := p.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err = p.cfg.Ytdlp.pace(ctx); err != nil {
-		p.release(w, nil)
-		return nil, err
-	}
-	log := zerolog.Ctx(ctx).With().Str("link", link.Key()).Int("worker_pid", w.cmd.Process.Pid).Logger()
-	start := time.Now()
-	resp, err := w.extract(ctx, target, link.Kind == LinkStory)
-	if err == nil {
-		err = p.responseError(resp)
-	}
-	log.Debug().Dur("took", time.Since(start)).Err(err).Msg("yt-dlp worker finished")
-	p.release(w, err)
+	resp, err := p.run(ctx, link, target)
 	if err != nil {
 		return nil, err
 	}
 	if p.cfg.Ytdlp.CookiesFile != "" && slices.ContainsFunc(resp.Warnings, cookiesRejected) {
 		// The extractor may still succeed logged out, but the operator must renew the session.
-		log.Warn().Strs("warnings", resp.Warnings).Msg("Instagram rejected the configured cookies")
+		zerolog.Ctx(ctx).Warn().Str("link", link.Key()).Strs("warnings", resp.Warnings).
+			Msg("Instagram rejected the configured cookies")
 	}
 	post, err := ParseInfo(resp.Info, p.cfg.Ytdlp.MaxItems)
 	if err != nil {
@@ -133,6 +127,37 @@ func (p *WorkerPool) Extract(ctx context.Context, link Link) (*Post, error) {
 	}
 	post.Link = link
 	return post, nil
+}
+
+// run has a worker extract target and returns its successful response. A worker found to have
+// died while idle is replaced and the request goes to another worker, once: it never reached
+// Instagram, so it is not paced again.
+func (p *WorkerPool) run(ctx context.Context, link Link, target string) (*workerResponse, error) {
+	for retried := false; ; retried = true {
+		w, err := p.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !retried {
+			if err = p.cfg.Ytdlp.pace(ctx); err != nil {
+				p.release(w, nil)
+				return nil, err
+			}
+		}
+		log := zerolog.Ctx(ctx).With().Str("link", link.Key()).Int("worker_pid", w.cmd.Process.Pid).Logger()
+		start := time.Now()
+		resp, err := w.extract(ctx, target, link.Kind == LinkStory)
+		if err == nil {
+			err = p.responseError(resp)
+		}
+		log.Debug().Dur("took", time.Since(start)).Err(err).Msg("yt-dlp worker finished")
+		p.release(w, err)
+		if !retried && errors.Is(err, errWorkerDiedIdle) {
+			log.Warn().Err(err).Msg("The yt-dlp worker had died; retrying with another one")
+			continue
+		}
+		return resp, err
+	}
 }
 
 // responseError classifies a failure yt-dlp reported in resp; nil when it succeeded.

@@ -404,6 +404,8 @@ func TestWorkerPoolBadOutput(t *testing.T) {
 	}
 }
 
+// TestWorkerPoolWorkerDies: a worker that dies during a request is classified by what it wrote
+// to stderr during that request: yt-dlp's ERROR line, or else a crash, which is retried later.
 func TestWorkerPoolWorkerDies(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -411,24 +413,66 @@ func TestWorkerPoolWorkerDies(t *testing.T) {
 		answer string
 		want   error
 	}{
-		{"traceback", "echo 'Traceback (most recent call last):' >&2; echo 'MemoryError' >&2; exit 1", ErrExtractorBroken},
+		{"traceback", "echo 'Traceback (most recent call last):' >&2; echo 'MemoryError' >&2; exit 1", ErrWorkerCrashed},
 		{"error line", "echo 'ERROR: [Instagram] Video0001: Unable to download webpage: HTTP Error 429: Too Many Requests' >&2; exit 1", ErrRateLimited},
-		{"killed", "kill -9 $$", ErrExtractorBroken},
+		{"killed", "kill -9 $$", ErrWorkerCrashed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			python := writeInterpreter(t, dir, helloScript("2026.10.26")+"read req\n"+tt.answer+"\n")
+			python := writeInterpreter(t, dir, helloScript("2026.10.26")+beginRequest+tt.answer+"\n")
 			p := startPool(t, ExtractorConfig{Ytdlp: YtdlpConfig{Python: python}})
 			_, err := p.Extract(context.Background(), fetchLink(fakeig.CodeReel))
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Extract() = %v, want %v", err, tt.want)
 			}
+			if errors.Is(err, ErrWorkerCrashed) && (ClassOf(err) != ClassNetwork || errors.Is(err, errWorkerDiedIdle)) {
+				t.Errorf("Extract() = %v (class %s), want a crash during the request of class %s", err, ClassOf(err), ClassNetwork)
+			}
 			if n := p.Restarts(); n != 1 {
 				t.Errorf("Restarts() = %d, want 1", n)
 			}
 		})
+	}
+}
+
+// TestWorkerPoolEarlierStderrDoesNotClassify: a worker that reported a 404 in request 1 and dies
+// without a word in request 2 is a crash, not "does not exist"; request 1's ERROR line is old news.
+func TestWorkerPoolEarlierStderrDoesNotClassify(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const notFound = `{"id":1,"ok":false,"error":{"type":"ExtractorError","expected":true,"status":404,"causes":["HTTPError"],"message":"HTTP Error 404: Not Found"},"warnings":[]}`
+	script := helloScript("2026.10.26") + beginRequest +
+		"echo 'ERROR: [Instagram] Video0001: Unable to download webpage: HTTP Error 404: Not Found' >&2\n" +
+		"echo '" + notFound + "'\n" + beginRequest + "kill -9 $$\n"
+	p := startPool(t, ExtractorConfig{Ytdlp: YtdlpConfig{Python: writeInterpreter(t, dir, script)}})
+	if _, err := p.Extract(context.Background(), fetchLink(fakeig.CodeNotFound)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("request 1 = %v, want ErrNotFound", err)
+	}
+	_, err := p.Extract(context.Background(), fetchLink(fakeig.CodeReel))
+	if !errors.Is(err, ErrWorkerCrashed) || ClassOf(err) != ClassNetwork {
+		t.Fatalf("request 2 = %v (class %s), want ErrWorkerCrashed of class %s", err, ClassOf(err), ClassNetwork)
+	}
+	if strings.Contains(err.Error(), "404") {
+		t.Errorf("request 2's error %q quotes request 1's stderr", err)
+	}
+}
+
+// TestWorkerPoolWorkerDiesBeforeTheRequest: a worker that died before it read the request (here:
+// every worker exits right after its hello) is replaced and the request retried once; a second
+// death is the caller's retryable failure.
+func TestWorkerPoolWorkerDiesBeforeTheRequest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	python := writeInterpreter(t, dir, helloScript("2026.10.26")+"exit 0\n")
+	p := startPool(t, ExtractorConfig{Ytdlp: YtdlpConfig{Python: python}})
+	_, err := p.Extract(context.Background(), fetchLink(fakeig.CodeReel))
+	if !errors.Is(err, ErrWorkerCrashed) || ClassOf(err) != ClassNetwork {
+		t.Fatalf("Extract() = %v (class %s), want ErrWorkerCrashed of class %s", err, ClassOf(err), ClassNetwork)
+	}
+	if n := p.Restarts(); n != 2 {
+		t.Errorf("Restarts() = %d, want 2 (the dead worker and the one the retry found dead)", n)
 	}
 }
 

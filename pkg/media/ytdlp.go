@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -121,7 +120,8 @@ func (y *Ytdlp) Extract(ctx context.Context, link Link) (*Post, error) {
 	defer cancel()
 
 	start := time.Now()
-	res, err := runGroup(ctx, y.command(y.extractArgs(link, target, cookies)), y.cfg.env(), y.cfg.MaxOutput)
+	args, stdin := y.extractArgs(link, target, cookies)
+	res, err := runGroup(ctx, y.command(args), y.cfg.env(), stdin, y.cfg.MaxOutput)
 	log.Debug().Dur("took", time.Since(start)).Int("stdout_bytes", len(res.stdout)).Msg("yt-dlp finished")
 	if cookies != "" && cookiesRejected(res.stderr) {
 		// The extractor may still succeed logged out, but the operator must renew the session.
@@ -161,6 +161,7 @@ func (y *Ytdlp) runError(ctx context.Context, res runResult, err error) error {
 // copyCookies gives each run (or worker process) its own copy of the cookies file src. yt-dlp
 // rewrites its cookies file in place on exit and drops a session it believes expired: concurrent
 // runs would read each other's half-written files, and one false alarm would delete the operator's session.
+// The copy is in the scratch directory, which a later start empties if the bridge is killed first.
 func copyCookies(src string) (path string, cleanup func(), err error) {
 	if src == "" {
 		return "", func() {}, nil
@@ -169,13 +170,21 @@ func copyCookies(src string) (path string, cleanup func(), err error) {
 	if err != nil {
 		return "", nil, &FetchError{Class: ClassCookiesInvalid, Message: "failed to read the cookies file", Err: err}
 	}
-	dir, err := os.MkdirTemp("", "igbridge-cookies-")
+	scratch, err := scratchDir()
 	if err != nil {
-		return "", nil, fmt.Errorf("failed to create a cookies directory: %w", err)
+		return "", nil, err
 	}
-	cleanup = func() { os.RemoveAll(dir) }
-	path = filepath.Join(dir, "cookies.txt")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	f, err := os.CreateTemp(scratch, "cookies-*.txt") // 0600
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to create a cookies copy: %w", err)
+	}
+	path = f.Name()
+	cleanup = func() { os.Remove(path) }
+	_, err = f.Write(data)
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("failed to copy the cookies file: %w", err)
 	}
@@ -207,16 +216,22 @@ func extractURL(link Link) (string, error) {
 	return raw, nil
 }
 
-// extractArgs builds yt-dlp's arguments. The URL always comes after "--" so it can never be taken
-// for an option.
-func (y *Ytdlp) extractArgs(link Link, target, cookies string) []string {
-	return append(y.cfg.options(link.Kind == LinkStory, cookies), "--", target)
+// extractArgs builds yt-dlp's arguments and what it reads from stdin. The URL always comes after
+// "--" so it can never be taken for an option. The private options go through stdin, as a
+// config file: a command line is visible to every user of the machine (ps).
+func (y *Ytdlp) extractArgs(link Link, target, cookies string) (args []string, stdin string) {
+	args = y.cfg.options(link.Kind == LinkStory)
+	if private := y.cfg.privateOptions(cookies); len(private) > 0 {
+		args = append(args, "--config-locations", "-")
+		stdin = configText(private)
+	}
+	return append(args, "--", target), stdin
 }
 
 // options returns yt-dlp's command-line options for extracting a post or a story, shared by the
 // command line and the worker (which parses them with yt_dlp.parse_options). Warnings stay on
 // because the classification reads them, and -J also makes yt-dlp resolve carousel entries.
-func (cfg YtdlpConfig) options(story bool, cookies string) []string {
+func (cfg YtdlpConfig) options(story bool) []string {
 	args := []string{
 		"--ignore-config", "--no-cache-dir", "--no-progress",
 		"-J", "-f", "b", "--ignore-no-formats-error",
@@ -225,17 +240,34 @@ func (cfg YtdlpConfig) options(story bool, cookies string) []string {
 		// Without it a story item URL returns the user's whole story.
 		args = append(args, "--no-playlist")
 	}
+	if cfg.CAFile != "" {
+		// SSL_CERT_FILE (see env) is only honoured when yt-dlp does not use certifi's bundle.
+		args = append(args, "--compat-options", "no-certifi")
+	}
+	return args
+}
+
+// privateOptions returns the options that must not be on a command line: the path of the
+// cookies copy and the proxy URL, which may hold a password.
+func (cfg YtdlpConfig) privateOptions(cookies string) []string {
+	var args []string
 	if cookies != "" {
 		args = append(args, "--cookies", cookies)
 	}
 	if cfg.Proxy != "" {
 		args = append(args, "--proxy", cfg.Proxy)
 	}
-	if cfg.CAFile != "" {
-		// SSL_CERT_FILE (see env) is only honoured when yt-dlp does not use certifi's bundle.
-		args = append(args, "--compat-options", "no-certifi")
-	}
 	return args
+}
+
+// configText writes args as a yt-dlp config file, which yt-dlp splits like a POSIX shell
+// (shlex): each argument single-quoted, a quote in it as '\''.
+func configText(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'\n")
+	}
+	return b.String()
 }
 
 // command returns the argv that runs yt-dlp with args.
@@ -269,7 +301,7 @@ func (y *Ytdlp) Version(ctx context.Context) (string, error) {
 		// Importing only the version module avoids loading every extractor.
 		argv = []string{y.cfg.Python, "-c", "import yt_dlp.version as v; print(v.__version__)"}
 	}
-	res, err := runGroup(ctx, argv, y.cfg.env(), 4096)
+	res, err := runGroup(ctx, argv, y.cfg.env(), "", 4096)
 	if err != nil {
 		return "", fmt.Errorf("failed to get yt-dlp version: %w (%s)", err, ytdlpMessage(res.stderr))
 	}
@@ -286,13 +318,16 @@ type runResult struct {
 	overflow bool // stdout passed its limit and the process was cut off
 }
 
-// runGroup runs argv in a process group of its own and kills the whole group when ctx ends,
-// so no interpreter or helper outlives a timeout.
-func runGroup(ctx context.Context, argv []string, env []string, maxStdout int64) (runResult, error) {
+// runGroup runs argv, with stdin on its standard input, in a process group of its own and kills
+// the whole group when ctx ends, so no interpreter or helper outlives a timeout.
+func runGroup(ctx context.Context, argv []string, env []string, stdin string, maxStdout int64) (runResult, error) {
 	stdout := &cappedBuffer{limit: maxStdout}
 	stderr := &tailBuffer{limit: maxStderrBytes}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = groupProcAttr()

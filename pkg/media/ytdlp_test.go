@@ -297,25 +297,32 @@ func TestExtractCancelled(t *testing.T) {
 	}
 }
 
-func TestExtractArguments(t *testing.T) {
+// TestExtractArgumentsWithFakeYtdlp runs a fake yt-dlp that records its argv (what ps shows to
+// every user) and its stdin: the cookies path and the proxy URL, which may hold a password, must
+// come through stdin only.
+func TestExtractArgumentsWithFakeYtdlp(t *testing.T) {
 	t.Parallel()
+	const proxy = "http://user:it's-secret@127.0.0.1:3128"
 	tests := []struct {
-		name string
-		cfg  YtdlpConfig
-		link Link
-		want []string
+		name  string
+		cfg   YtdlpConfig
+		link  Link
+		want  []string
+		stdin string // COPY stands for the path of the cookies copy
 	}{
 		{
 			"post", YtdlpConfig{}, Link{Kind: LinkPost, PathKind: "reel", Shortcode: "Video0001"},
 			[]string{"--ignore-config", "--no-cache-dir", "--no-progress", "-J", "-f", "b", "--ignore-no-formats-error",
 				"--", "https://www.instagram.com/reel/Video0001/"},
+			"",
 		},
 		{
-			"story with everything", YtdlpConfig{CookiesFile: "COOKIES", Proxy: "http://127.0.0.1:3128", CAFile: "/ca.pem"},
+			"story with everything", YtdlpConfig{CookiesFile: "COOKIES", Proxy: proxy, CAFile: "/ca.pem"},
 			Link{Kind: LinkStory, User: "storyok", StoryID: "3141592653589793238"},
 			[]string{"--ignore-config", "--no-cache-dir", "--no-progress", "-J", "-f", "b", "--ignore-no-formats-error",
-				"--no-playlist", "--cookies", "COPY", "--proxy", "http://127.0.0.1:3128", "--compat-options", "no-certifi",
+				"--no-playlist", "--compat-options", "no-certifi", "--config-locations", "-",
 				"--", "https://www.instagram.com/stories/storyok/3141592653589793238/"},
+			"'--cookies'\n'COPY'\n'--proxy'\n'http://user:it'\\''s-secret@127.0.0.1:3128'\n",
 		},
 	}
 	for _, tt := range tests {
@@ -329,41 +336,66 @@ func TestExtractArguments(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Record the arguments one per line (the per-run cookies copy as COPY, saving its content
-			// and path), then answer like yt-dlp for an image post.
-			script := strings.ReplaceAll(`prev=
-for a in "$@"; do
-	if [ "$prev" = --cookies ]; then cp "$a" DIR/copy-content; echo "$a" >DIR/copy-path; a=COPY; fi
-	prev=$a
-	printf '%s\n' "$a"
-done >DIR/args
+			// Record the arguments one per line and stdin (saving the content of the cookies copy
+			// it names), then answer like yt-dlp for an image post.
+			script := strings.ReplaceAll(`printf '%s\n' "$@" >DIR/args
+cat >DIR/stdin
+copy=$(sed -n "2s/^'\(.*\)'$/\1/p" DIR/stdin)
+if [ -n "$copy" ]; then cp "$copy" DIR/copy-content; fi
 echo '{"id":"X","thumbnails":[{"url":"https://scontent.cdninstagram.com/x.jpg","width":1,"height":1}]}'
 `, "DIR", dir)
 			tt.cfg.Command = writeScript(t, script)
 			if _, err := NewYtdlp(tt.cfg).Extract(context.Background(), tt.link); err != nil {
 				t.Fatal(err)
 			}
-			data, err := os.ReadFile(filepath.Join(dir, "args"))
+			args, err := os.ReadFile(filepath.Join(dir, "args"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n"); !slices.Equal(got, tt.want) {
+			if got := strings.Split(strings.TrimSuffix(string(args), "\n"), "\n"); !slices.Equal(got, tt.want) {
 				t.Errorf("arguments\n%q\nwant\n%q", got, tt.want)
 			}
+			stdin, err := os.ReadFile(filepath.Join(dir, "stdin"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(args), "secret") || strings.Contains(string(args), "cookies") {
+				t.Errorf("the command line %q shows the proxy password or the cookies", args)
+			}
 			if tt.cfg.CookiesFile == "" {
+				if len(stdin) != 0 {
+					t.Errorf("stdin %q, want nothing", stdin)
+				}
 				return
+			}
+			copyPath := strings.Trim(strings.Split(string(stdin), "\n")[1], "'")
+			if got := strings.ReplaceAll(string(stdin), copyPath, "COPY"); got != tt.stdin {
+				t.Errorf("stdin\n%s\nwant\n%s", got, tt.stdin)
 			}
 			if content, err := os.ReadFile(filepath.Join(dir, "copy-content")); err != nil || string(content) != cookies {
 				t.Errorf("yt-dlp saw cookies %q, %v", content, err)
 			}
-			copyPath, err := os.ReadFile(filepath.Join(dir, "copy-path"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := os.Stat(strings.TrimSpace(string(copyPath))); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(copyPath); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the cookies copy was not removed: %v", err)
 			}
 		})
+	}
+}
+
+// TestExtractProxyWithPassword: the real yt-dlp reads the proxy from its stdin, quoting and all;
+// the fake Instagram is only reachable through the proxy.
+func TestExtractProxyWithPassword(t *testing.T) {
+	t.Parallel()
+	requireYtdlp(t)
+	srv := fakeig.Start(t)
+	y := fakeYtdlp(srv, srv.WriteCookies(t))
+	y.cfg.Proxy = strings.Replace(srv.ProxyURL, "http://", "http://user:it's%23secret@", 1)
+	post, err := y.Extract(context.Background(), fetchLink(fakeig.CodeImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kinds(post.Items) != "image" {
+		t.Errorf("items %s, want image", kinds(post.Items))
 	}
 }
 
