@@ -261,7 +261,7 @@ func (cfg YtdlpConfig) privateOptions(cookies string) []string {
 }
 
 // configText writes args as a yt-dlp config file, which yt-dlp splits like a POSIX shell
-// (shlex): each argument single-quoted, a quote in it as '\''.
+// (shlex): one argument per line in single quotes, a quote in it as quote, backslash-quote, quote.
 func configText(args []string) string {
 	var b strings.Builder
 	for _, a := range args {
