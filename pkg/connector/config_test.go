@@ -57,6 +57,19 @@ func TestValidateRejects(t *testing.T) {
 	}
 }
 
+func TestValidateProxyKeepsThePasswordOut(t *testing.T) {
+	cfg := loadExampleConfig(t)
+	cfg.Proxy = "http://user:secret@[bad"
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "network.proxy") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("Validate() = %v, want a network.proxy error without the password", err)
+	}
+	cfg.Proxy = "http://user:secret@127.0.0.1:3128"
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate() with a good proxy = %v", err)
+	}
+}
+
 func TestFormatDisplayname(t *testing.T) {
 	cfg := loadExampleConfig(t)
 	if got := cfg.FormatDisplayname("nasa", "NASA"); got != "NASA (Instagram)" {

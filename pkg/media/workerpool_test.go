@@ -10,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/igbridge/igbridge/internal/fakeig"
 )
@@ -22,6 +25,9 @@ const workerMarker = "igbridge's yt-dlp worker"
 // TestMain fails the package when a worker process or a pool goroutine outlives its test:
 // every pool must be closed, and Close must leave nothing behind.
 func TestMain(m *testing.M) {
+	if os.Getenv(scratchHelperEnv) != "" {
+		os.Exit(runScratchHelper())
+	}
 	code := m.Run()
 	if code == 0 {
 		if leaks := leftovers(); leaks != "" {
@@ -561,5 +567,78 @@ func TestClassifyWorkerError(t *testing.T) {
 		if got := ClassifyWorkerError(tt.err, tt.warnings, tt.cookies); got != tt.want {
 			t.Errorf("%s: ClassifyWorkerError() = %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestWorkerPoolKilledDuringRequestAfterNotFound: request 1 gets a 404, the worker is killed
+// while request 2 (a story, whose page no post request asks for) hangs at the fake Instagram.
+// Request 2 is a retryable crash, not request 1's "does not exist", and the replacement answers
+// the next link.
+func TestWorkerPoolKilledDuringRequestAfterNotFound(t *testing.T) {
+	t.Parallel()
+	requireYtdlp(t)
+	srv := fakeig.Start(t)
+	srv.SetDelay(fakeig.StoryID, time.Minute)
+	p := startPool(t, fakeExtractorConfig(srv, srv.WriteCookies(t)))
+	if _, err := p.Extract(context.Background(), fetchLink(fakeig.CodeNotFound)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("request 1 = %v, want ErrNotFound", err)
+	}
+	pid := idleWorker(t, p)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Extract(context.Background(), Link{Kind: LinkStory, User: fakeig.StoryUser, StoryID: fakeig.StoryID})
+		done <- err
+	}()
+	srv.WaitForRequest(t, "www.instagram.com", "/stories/"+fakeig.StoryUser+"/", 30*time.Second)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	err := <-done
+	t.Logf("request 2 failed %s after the kill", time.Since(killed))
+	if errors.Is(err, ErrNotFound) || !errors.Is(err, ErrWorkerCrashed) || errors.Is(err, errWorkerDiedIdle) || ClassOf(err) != ClassNetwork {
+		t.Fatalf("request 2 = %v (class %s), want ErrWorkerCrashed during the request, class %s", err, ClassOf(err), ClassNetwork)
+	}
+	if n := p.Restarts(); n != 1 {
+		t.Errorf("Restarts() = %d, want 1", n)
+	}
+	if _, err := p.Extract(context.Background(), fetchLink(fakeig.CodeReel)); err != nil {
+		t.Fatalf("request 3: %v", err)
+	}
+	t.Logf("request 3 was answered by the replacement %s after the kill", time.Since(killed))
+}
+
+// TestWorkerPoolReplacesWorkerKilledWhileIdle: the next link after an idle worker was killed is
+// answered by a replacement. The debug log shows the replacement's start-up time ("took").
+func TestWorkerPoolReplacesWorkerKilledWhileIdle(t *testing.T) {
+	t.Parallel()
+	requireYtdlp(t)
+	srv := fakeig.Start(t)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	p, err := NewWorkerPool(log.WithContext(context.Background()), fakeExtractorConfig(srv, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closePool(t, p) })
+	if _, err := p.Extract(context.Background(), fetchLink(fakeig.CodeReel)); err != nil {
+		t.Fatal(err)
+	}
+	pid := idleWorker(t, p)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if _, err := p.Extract(context.Background(), fetchLink(fakeig.CodeImage)); err != nil {
+		t.Fatalf("Extract after the kill: %v", err)
+	}
+	t.Logf("the link after the kill was answered %s after it", time.Since(killed))
+	if n := p.Restarts(); n != 1 {
+		t.Errorf("Restarts() = %d, want 1", n)
+	}
+	if fresh := idleWorker(t, p); fresh == pid {
+		t.Errorf("the killed worker %d is still in use", pid)
+	}
+	if n := homePageRequests(srv); n != 2 {
+		t.Errorf("the fake saw %d GET / requests, want 2 (two workers)", n)
 	}
 }
