@@ -270,7 +270,7 @@ var acceptedCases = map[string]string{
 	  systemd.services.igbridge-main.serviceConfig.MemoryMax = "1G";
 	  systemd.services.igbridge-main.serviceConfig.TimeoutStopSec = "5min";
 	})`),
-	"noFfmpeg": withMain(`{ services.igbridge.instances.main.ffmpeg = null; }`),
+	"noFfmpeg":       withMain(`{ services.igbridge.instances.main.ffmpeg = null; }`),
 	"noHealthCheck":  withMain(`{ services.igbridge.instances.main.healthCheck.enable = false; }`),
 	"threeInstances": threeInstances,
 	"devPlatform":    devPlatform,
