@@ -15,7 +15,6 @@ let
   inherit (lib)
     mkOption
     mkEnableOption
-    mkPackageOption
     mkIf
     mkMerge
     mkDefault
@@ -61,7 +60,8 @@ let
   # variable names below always match.
   envPrefix = "IGBRIDGE_";
 
-  # The bridge refuses a SQLite URI without these parameters (pkg/connector/startup.go).
+  # The bridge refuses a SQLite URI without these parameters (pkg/connector/startup.go);
+  # TestSQLiteParamsMatchGo checks this copy against the Go helper.
   sqliteParams = "_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_time_format=sqlite";
 
   # Maps whose keys are data, not config fields: a user's map replaces the whole default instead
@@ -87,6 +87,10 @@ let
       mapAttrs (n: defaultsAt (path ++ [ n ])) value
     else
       mkDefault value;
+
+  # Secret files: nixpkgs' externalPath (a string, absolute, outside the store) where this nixpkgs
+  # has it; older ones get types.path, and the assertions below reject what externalPath would.
+  secretFile = types.nullOr (if types ? externalPath then types.externalPath else types.path);
 
   unitName = name: "igbridge-${name}";
   credentialsDir = name: "/run/credentials/${unitName name}.service";
@@ -335,6 +339,9 @@ let
       wants = [ "network-online.target" ] ++ inst.serviceDependencies;
       after = [ "network-online.target" ] ++ inst.serviceDependencies;
       restartTriggers = [ configFile ];
+      # ffmpeg (optional) merges separate video and audio formats and shrinks videos to the
+      # homeserver's upload limit; the bridge finds it on PATH.
+      path = optional (inst.ffmpeg != null) inst.ffmpeg;
       startLimitBurst = 5;
       startLimitIntervalSec = 300;
       # %d is the credentials directory. (network.cookies_file cannot come this way: mxmain
@@ -350,10 +357,10 @@ let
         # EXTEND_TIMEOUT_USEC while the start waits for the homeserver.
         Type = "notify";
         NotifyAccess = "main";
-        WatchdogSec = "60s";
-        TimeoutStartSec = "2min";
+        WatchdogSec = mkDefault "60s";
+        TimeoutStartSec = mkDefault "2min";
         # Lets the links being answered finish.
-        TimeoutStopSec = "2min";
+        TimeoutStopSec = mkDefault "2min";
         Restart = "on-failure";
         RestartSec = "10s";
         # Config errors, which a restart cannot fix (docs/conduwuit.md, exit codes).
@@ -379,7 +386,8 @@ let
           inst.registrationFile
           "-n"
         ];
-        MemoryMax = "512M";
+        # Defaults, so a configuration can change them without mkForce.
+        MemoryMax = mkDefault "512M";
         ProcSubset = "pid";
         UMask = "0027";
         # PrivateUsers maps every group but the unit's own to nobody, and the start script could
@@ -463,11 +471,20 @@ let
     ++ concatMap (
       opt:
       optional (inst.${opt} != null) {
-        assertion = hasPrefix "/" inst.${opt} && !(hasPrefix "/nix/store/" inst.${opt});
-        message = "${p}.${opt} must be an absolute path outside the Nix store (the store is world-readable), not ${inst.${opt}}.";
+        # isString first: a Nix path literal would be copied into the store by the other tests.
+        assertion =
+          builtins.isString inst.${opt} && hasPrefix "/" inst.${opt} && !(hasPrefix "/nix/store/" inst.${opt});
+        message = "${p}.${opt} must be an absolute path outside the Nix store (the store is world-readable), as a string, not ${toString inst.${opt}}.";
       }
     ) [ "asTokenFile" "hsTokenFile" "pickleKeyFile" "cookiesFile" ]
     ++ [
+      {
+        assertion =
+          inst.stateDirectory != ""
+          && !(hasPrefix "/" inst.stateDirectory)
+          && !(elem ".." (splitString "/" inst.stateDirectory));
+        message = "${p}.stateDirectory must be a directory name under /var/lib, like igbridge-${name}: not empty, not absolute and without `..', not \"${inst.stateDirectory}\".";
+      }
       {
         assertion = s.homeserver.domain != exampleConfig.homeserver.domain;
         message = "${p}.settings.homeserver.domain must be set to the homeserver's server name (it is still the example config's ${exampleConfig.homeserver.domain}).";
@@ -566,7 +583,25 @@ let
       options = {
         enable = mkEnableOption "this igbridge instance";
 
-        package = mkPackageOption pkgs "igbridge" { };
+        package = mkOption {
+          type = types.package;
+          # igbridge is not in nixpkgs: an overlay's pkgs.igbridge if there is one, else the
+          # repository's package.nix.
+          default = pkgs.igbridge or (pkgs.callPackage ./package.nix { });
+          defaultText = literalExpression "pkgs.igbridge or (pkgs.callPackage ./nixos/package.nix { })";
+          description = "The igbridge package (cgo, -tags goolm; see package.nix).";
+        };
+
+        ffmpeg = mkOption {
+          type = types.nullOr types.package;
+          default = pkgs.ffmpeg-headless;
+          defaultText = literalExpression "pkgs.ffmpeg-headless";
+          description = ''
+            ffmpeg on the bridge's PATH, for merging separate video and audio formats and for
+            shrinking videos to the homeserver's upload limit. Null: the bridge works without
+            (a video over the limit then gets a text line instead).
+          '';
+        };
 
         ytdlpPython = mkOption {
           type = types.package;
@@ -601,7 +636,7 @@ let
         };
 
         asTokenFile = mkOption {
-          type = types.nullOr types.str;
+          type = secretFile;
           default = null;
           example = "/run/secrets/igbridge/as_token";
           description = ''
@@ -611,7 +646,7 @@ let
         };
 
         hsTokenFile = mkOption {
-          type = types.nullOr types.str;
+          type = secretFile;
           default = null;
           example = "/run/secrets/igbridge/hs_token";
           description = ''
@@ -621,7 +656,7 @@ let
         };
 
         pickleKeyFile = mkOption {
-          type = types.nullOr types.str;
+          type = secretFile;
           default = null;
           example = "/run/secrets/igbridge/pickle_key";
           description = ''
@@ -633,7 +668,7 @@ let
         };
 
         cookiesFile = mkOption {
-          type = types.nullOr types.str;
+          type = secretFile;
           default = null;
           example = "/run/secrets/igbridge/cookies.txt";
           description = ''

@@ -198,8 +198,8 @@ func assertHasExampleKeys(t *testing.T, cfg map[string]any) {
 }
 
 // TestMiniLibSettingsMerge (project mini lib): a user's keys override single defaults; lists and
-// permissions are replaced whole; cookies and registrationGroup reach the unit; mkForce wins over
-// the module's MemoryMax.
+// permissions are replaced whole; cookies and registrationGroup reach the unit; plain definitions
+// win over the module's MemoryMax and TimeoutStopSec (defaults, no mkForce needed).
 func TestMiniLibSettingsMerge(t *testing.T) {
 	res := evalOK(t, "", acceptedCases["settingsMerge"])
 	_, cfg := configOf(t, res, "igbridge-main")
@@ -225,6 +225,7 @@ func TestMiniLibSettingsMerge(t *testing.T) {
 	sc := res.Services["igbridge-main"].ServiceConfig
 	checkFields(t, "igbridge-main", sc, map[string]any{
 		"MemoryMax":           "1G",
+		"TimeoutStopSec":      "5min",
 		"PrivateUsers":        false,
 		"SupplementaryGroups": []any{"matrix-synapse"},
 		"StateDirectoryMode":  "0751",

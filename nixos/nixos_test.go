@@ -54,7 +54,7 @@ func requireTool(t *testing.T, name, pkg string) string {
 
 // nixEval evaluates tests/eval.nix with caseModule as the configuration, with the mini lib, or
 // with nixpkgs' lib at libPath when it is not empty.
-func nixEval(t *testing.T, libPath, caseModule string) (out []byte, stderr string, err error) {
+func nixEval(t *testing.T, libPath, caseModule string, evalArgs ...string) (out []byte, stderr string, err error) {
 	t.Helper()
 	bin := requireTool(t, "nix-instantiate", "nix-bin")
 	args := []string{
@@ -64,6 +64,7 @@ func nixEval(t *testing.T, libPath, caseModule string) (out []byte, stderr strin
 		"--eval", "--strict", "--json", "tests/eval.nix",
 		"--arg", "caseModule", caseModule,
 	}
+	args = append(args, evalArgs...)
 	if libPath != "" {
 		abs, aerr := filepath.Abs(libPath)
 		if aerr != nil {
@@ -120,14 +121,16 @@ type evalResult struct {
 	Users     map[string]map[string]any `json:"users"`
 	Groups    map[string]map[string]any `json:"groups"`
 	Warnings  []string                  `json:"warnings"`
+	Packages  []string                  `json:"systemPackages"`
 	Instances map[string]instance       `json:"instances"`
 	raw       []byte
 }
 
 // evalOK evaluates a configuration that must be accepted.
-func evalOK(t *testing.T, libPath, caseModule string) *evalResult {
+// evalArgs are more --arg pairs for tests/eval.nix (nixpkgsLike, withoutExternalPath).
+func evalOK(t *testing.T, libPath, caseModule string, evalArgs ...string) *evalResult {
 	t.Helper()
-	out, stderr, err := nixEval(t, libPath, caseModule)
+	out, stderr, err := nixEval(t, libPath, caseModule, evalArgs...)
 	if err != nil {
 		t.Fatalf("evaluation failed: %v\n%s", err, stderr)
 	}
@@ -139,9 +142,9 @@ func evalOK(t *testing.T, libPath, caseModule string) *evalResult {
 }
 
 // evalFails evaluates a configuration that must be rejected and returns the error text.
-func evalFails(t *testing.T, libPath, caseModule string) string {
+func evalFails(t *testing.T, libPath, caseModule string, evalArgs ...string) string {
 	t.Helper()
-	_, stderr, err := nixEval(t, libPath, caseModule)
+	_, stderr, err := nixEval(t, libPath, caseModule, evalArgs...)
 	if err == nil {
 		t.Fatalf("evaluation succeeded; want an error")
 	}
@@ -264,8 +267,10 @@ var acceptedCases = map[string]string{
 	    };
 	    healthCheck.failuresBeforeRestart = 5;
 	  };
-	  systemd.services.igbridge-main.serviceConfig.MemoryMax = lib.mkForce "1G";
+	  systemd.services.igbridge-main.serviceConfig.MemoryMax = "1G";
+	  systemd.services.igbridge-main.serviceConfig.TimeoutStopSec = "5min";
 	})`),
+	"noFfmpeg":       withMain(`{ services.igbridge.instances.main.ffmpeg = null; }`),
 	"noHealthCheck":  withMain(`{ services.igbridge.instances.main.healthCheck.enable = false; }`),
 	"threeInstances": threeInstances,
 	"devPlatform":    devPlatform,
@@ -303,7 +308,17 @@ var rejectedCases = map[string]struct{ module, want string }{
 	"tokenFileInStore": {withMain(`({ lib, ... }: { services.igbridge.instances.main.hsTokenFile = lib.mkForce "/nix/store/aaaa-hs_token"; })`),
 		"hsTokenFile must be an absolute path outside the Nix store"},
 	"tokenFileAsPathLiteral": {withMain(`{ services.igbridge.instances.main.cookiesFile = ./cookies.txt; }`),
-		"A definition for option `services.igbridge.instances.main.cookiesFile' is not of type `null or string'"},
+		"A definition for option `services.igbridge.instances.main.cookiesFile' is not of type `null or absolute path not in the Nix store'"},
+	"tokenFileStorePath": {withMain(`{ services.igbridge.instances.main.pickleKeyFile = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-pickle_key"; }`),
+		"A definition for option `services.igbridge.instances.main.pickleKeyFile' is not of type `null or absolute path not in the Nix store'"},
+	"tokenFileRelative": {withMain(`{ services.igbridge.instances.main.cookiesFile = "secrets/cookies.txt"; }`),
+		"A definition for option `services.igbridge.instances.main.cookiesFile' is not of type `null or absolute path not in the Nix store'"},
+	"stateDirectoryAbsolute": {withMain(`{ services.igbridge.instances.main.stateDirectory = "/srv/igbridge"; }`),
+		"services.igbridge.instances.main.stateDirectory must be a directory name under /var/lib, like igbridge-main: not empty, not absolute and without `..', not \"/srv/igbridge\"."},
+	"stateDirectoryDotDot": {withMain(`{ services.igbridge.instances.main.stateDirectory = "igbridge/../../etc"; }`),
+		"services.igbridge.instances.main.stateDirectory must be a directory name under /var/lib"},
+	"stateDirectoryParent": {withMain(`{ services.igbridge.instances.main.stateDirectory = ".."; }`),
+		"services.igbridge.instances.main.stateDirectory must be a directory name under /var/lib"},
 	"tokenInSettings": {withMain(`{ services.igbridge.instances.main.settings.appservice.as_token = "secret"; }`),
 		"settings.appservice.as_token and hs_token must stay unset"},
 	"samePort": {withMain(`{ services.igbridge.instances.other = {
@@ -344,8 +359,8 @@ var rejectedCases = map[string]struct{ module, want string }{
 		"A definition for option `services.igbridge.instances.main.healthCheck.failuresBeforeRestart' is not of type `positive integer, meaning >0'"},
 	"envPrefixConflict": {withMain(`{ services.igbridge.instances.main.settings.env_config_prefix = "OTHER_"; }`),
 		"The option `services.igbridge.instances.main.settings.env_config_prefix' has conflicting definition values"},
-	"unitSettingConflict": {withMain(`{ systemd.services.igbridge-main.serviceConfig.MemoryMax = "1G"; }`),
-		"The option `systemd.services.igbridge-main.serviceConfig.MemoryMax' has conflicting definition values"},
+	"unitSettingConflict": {withMain(`{ systemd.services.igbridge-main.serviceConfig.ProtectSystem = "full"; }`),
+		"The option `systemd.services.igbridge-main.serviceConfig.ProtectSystem' has conflicting definition values"},
 	"readOnlyOption": {withMain(`{ services.igbridge.instances.main.registrationFile = "/tmp/registration.yaml"; }`),
 		"The option `services.igbridge.instances.main.registrationFile' is read-only, but it's set multiple times"},
 	"devPlatformWithoutTokens": {`{

@@ -24,7 +24,7 @@ buildGoModule {
   meta = {
     description = "Matrix appservice that answers Instagram links with the post's media";
     mainProgram = "igbridge";
-    license = lib.licenses.free;
+    license = lib.licenses.agpl3Plus;
     platforms = lib.platforms.linux;
   };
 }

@@ -107,6 +107,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // The stand-ins for the fake packages the units run (tests/fake-pkgs.nix): per package, bin/
 // entries that are either host programs (symlinked) or scripts.
+// stubIgbridge stands in for igbridge and ffmpeg, which the units only name.
 const stubIgbridge = "#!/bin/sh\nexit 0\n"
 
 // stubSystemctl logs its arguments to $SYSTEMCTL_LOG; `is-active` answers $FAKE_IS_ACTIVE_RC.
@@ -121,6 +122,7 @@ func fakePackageBins(t *testing.T) map[string]map[string]string {
 		"igbridge":           {"igbridge": stubIgbridge},
 		"bash":               {"bash": requireTool(t, "bash", "bash")},
 		"curl":               {"curl": requireTool(t, "curl", "curl")},
+		"ffmpeg-headless":    {"ffmpeg": stubIgbridge},
 		"systemd":            {"systemctl": stubSystemctl},
 		"python3-env-yt-dlp": {"python3": requireTool(t, "python3", "python3")},
 	}

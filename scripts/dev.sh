@@ -10,12 +10,15 @@ USER_NAME=${IGBRIDGE_DEV_USER:-alice}
 USER_PASSWORD=${IGBRIDGE_DEV_PASSWORD:-alicepassword}
 mkdir -p "$DEV/dendrite"
 
+# The terminal gets the bridge's info lines (no line per HTTP request); dev/logs/bridge.log keeps
+# the debug log.
 if [ ! -f "$DEV/config.yaml" ]; then
 	./igbridge -e -c "$DEV/config.yaml" >/dev/null
 	sed -i -e 's#address: http://example.localhost:8008#address: '"$HS"'#' \
 		-e 's#domain: example.com#domain: localhost#' \
 		-e 's#"example.com": user#"localhost": user#' \
-		-e 's#"@admin:example.com": admin#"@'"$USER_NAME"':localhost": admin#' "$DEV/config.yaml"
+		-e 's#"@admin:example.com": admin#"@'"$USER_NAME"':localhost": admin#' \
+		-e 's#^\( *\)- type: stdout$#&\n\1  min_level: info#' "$DEV/config.yaml"
 fi
 if [ ! -f "$DEV/registration.yaml" ]; then
 	./igbridge -g -c "$DEV/config.yaml" -r "$DEV/registration.yaml" >/dev/null
@@ -60,11 +63,16 @@ PY
 cat <<MSG
 
 igbridge dev set-up is running.
-  Homeserver: $HS (server name "localhost"); log: dev/dendrite/dendrite.log
+  Homeserver: $HS (server name "localhost"); its log: dev/dendrite/dendrite.log
+  The bridge's debug log: dev/logs/bridge.log
   Log in with any Matrix client (e.g. Element, or gomuks) as @$USER_NAME:localhost, password $USER_PASSWORD.
   Create a room, invite @ig-bot:localhost, and post an Instagram link.
   Bridge config: dev/config.yaml. Stop with Ctrl-C.
 
 MSG
 cd "$DEV"
+# On a terminal, run the bridge as a job of its own (job control) that owns the terminal: Ctrl-C
+# then reaches only the bridge, which shuts down and exits 0, and not make, which would report the
+# interrupt as a failure.
+[ -t 0 ] && set -m
 "$ROOT/igbridge" -c config.yaml -r registration.yaml --ignore-unsupported-server

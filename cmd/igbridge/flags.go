@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -13,14 +14,15 @@ import (
 // the command line:
 //   - -e/--generate-example-config writes igbridge's full example config, because mxmain's skeleton
 //     has wrong defaults for a bridge that answers in ordinary rooms;
-//   - --conduwuit-message prints the admin-room message that registers the appservice on conduwuit.
+//   - --conduwuit-message prints the admin-room message that registers the appservice on
+//     continuwuity, tuwunel and conduwuit (the same command on all three).
 //
 // It reports whether it handled the invocation (the program should then exit).
 func handleOwnFlags(args []string) bool {
 	opts := scanArgs(args)
 	switch {
 	case opts.conduwuit:
-		exitOn(printConduwuitMessage(opts.registrationPath))
+		exitOn(printConduwuitMessage(os.Stdout, os.Stderr, opts.registrationPath))
 		return true
 	case opts.exampleConfig:
 		exitOn(writeExampleConfig(opts.configPath))
@@ -101,13 +103,23 @@ func writeExampleConfig(path string) error {
 	return nil
 }
 
-func printConduwuitMessage(registrationPath string) error {
+// conduwuitHint goes to stderr, so that stdout is exactly the message to paste.
+const conduwuitHint = `Send the message above as one plain-text message in the admin room of continuwuity, tuwunel or
+conduwuit: the command is the same on all three. Check it with "!admin appservices list".
+tuwunel can load the registration from its config instead ([global.appservice.<id>] or
+appservice_dir): see docs/continuwuity-tuwunel.md.
+`
+
+func printConduwuitMessage(stdout, stderr io.Writer, registrationPath string) error {
 	reg, err := os.ReadFile(registrationPath)
 	if err != nil {
 		return fmt.Errorf("failed to read the registration (generate it with igbridge -g first): %w", err)
 	}
-	fmt.Print(connector.ConduwuitMessage(reg))
-	return nil
+	if _, err = io.WriteString(stdout, connector.ConduwuitMessage(reg)); err != nil {
+		return err
+	}
+	_, err = io.WriteString(stderr, conduwuitHint)
+	return err
 }
 
 func exitOn(err error) {

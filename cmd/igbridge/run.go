@@ -22,6 +22,7 @@ const extendStartEvery = 10 * time.Second
 func run(m *mxmain.BridgeMain, c *connector.Connector) {
 	m.PreInit()
 	m.Init()
+	explainIgnoredSpecVersion(m)
 	log := m.Log.With().Str("component", "sdnotify").Logger()
 	ctx := log.WithContext(context.Background())
 	notifier, err := sdnotify.FromEnv()

@@ -13,16 +13,13 @@ import (
 
 	// The crypto store uses the pure-Go SQLite driver, registered as "sqlite".
 	_ "modernc.org/sqlite"
+
+	"github.com/igbridge/igbridge/internal/sqliteuri"
 )
 
 // pickleKey encrypts the olm account in the store; a fixed key is fine for
 // throw-away test stores.
 var pickleKey = []byte("igbridge-tesths-pickle-key")
-
-// sqliteURI carries the options the project's SQLite databases need
-// (see shared/design/architecture.md): immediate transactions against
-// "database is locked", and SQLite's time format for unixepoch().
-const sqliteURI = "file:%s?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_time_format=sqlite"
 
 // EnableCrypto sets up end-to-end encryption for this client with mautrix's
 // crypto helper (olm account, device keys, SQLite crypto and state stores in
@@ -57,7 +54,7 @@ func (c *Client) EnableCrypto(t testing.TB) {
 }
 
 func (c *Client) initCrypto(dbPath string) (*cryptohelper.CryptoHelper, error) {
-	db, err := dbutil.NewWithDialect(fmt.Sprintf(sqliteURI, dbPath), "sqlite")
+	db, err := dbutil.NewWithDialect(sqliteuri.File(dbPath), "sqlite")
 	if err != nil {
 		return nil, fmt.Errorf("failed to open crypto database: %w", err)
 	}

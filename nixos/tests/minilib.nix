@@ -334,6 +334,23 @@ let
       check = x: isStringLike x && substring 0 1 (toString x) == "/";
       merge = mergeEqualOption;
     };
+    # nixpkgs' pathWith { absolute = true; inStore = false; }: a string (a path literal would be
+    # copied into the store when used), absolute, and not a store path (the store directory, then
+    # a component of a 32-character hash, a dash and a name).
+    externalPath = mkOptionType {
+      name = "path";
+      description = "absolute path not in the Nix store";
+      check =
+        x:
+        let
+          storePrefix = "${builtins.storeDir}/";
+          first = head (splitString "/" (substring (stringLength storePrefix) (stringLength x) x));
+        in
+        isString x
+        && substring 0 1 x == "/"
+        && !(hasPrefix storePrefix x && match ".{32}-.+" first != null);
+      merge = mergeEqualOption;
+    };
     package = mkOptionType {
       name = "package";
       description = "package";

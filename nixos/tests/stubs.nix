@@ -153,5 +153,14 @@ in
       type = types.attrsOf (types.submodule groupModule);
       default = { };
     };
+    environment.systemPackages = mkOption {
+      type = types.listOf types.package;
+      default = [ ];
+    };
+    # The homeserver of the README's example; its options are not what the tests look at.
+    services.conduwuit = mkOption {
+      type = types.attrsOf types.anything;
+      default = { };
+    };
   };
 }

@@ -7,11 +7,13 @@ import (
 
 	up "go.mau.fi/util/configupgrade"
 	"maunium.net/go/mautrix/bridgev2/matrix/mxmain"
+
+	"github.com/igbridge/igbridge/internal/sqliteuri"
 )
 
-// SQLiteURI is the database URI the example config uses; see sqliteParams for why each part is there.
-const SQLiteURI = "file:igbridge.db?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-	"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_time_format=sqlite"
+// SQLiteURI is the database URI the example config uses (internal/sqliteuri says why each
+// parameter is there).
+var SQLiteURI = sqliteuri.File("igbridge.db")
 
 // directModeDefaults sets the keys of mxmain's skeleton whose defaults are wrong for a bridge that
 // answers in ordinary rooms instead of owning portals (see docs: architecture, "direct mode").

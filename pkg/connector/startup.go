@@ -12,34 +12,16 @@ import (
 	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix"
 
+	"github.com/igbridge/igbridge/internal/sqliteuri"
 	"github.com/igbridge/igbridge/pkg/media"
 )
-
-// sqliteParams are the URI parameters the SQLite database needs with modernc's driver: immediate
-// write transactions (else concurrent writers fail with "database is locked"), the settings
-// mattn's sqlite3-fk-wal driver would set, and SQLite's own time format, which the crypto store's
-// unixepoch() queries rely on.
-var sqliteParams = []string{
-	"_txlock=immediate",
-	"_pragma=foreign_keys(1)",
-	"_pragma=journal_mode(WAL)",
-	"_pragma=synchronous(NORMAL)",
-	"_pragma=busy_timeout(5000)",
-	"_time_format=sqlite",
-}
 
 // CheckDatabaseConfig refuses a SQLite URI that lacks the parameters the bridge needs, naming them.
 func CheckDatabaseConfig(cfg dbutil.Config) error {
 	if !strings.HasPrefix(cfg.Type, "sqlite") {
 		return nil
 	}
-	var missing []string
-	for _, param := range sqliteParams {
-		if !strings.Contains(cfg.URI, param) {
-			missing = append(missing, param)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := sqliteuri.Missing(cfg.URI); len(missing) > 0 {
 		return fmt.Errorf("database.uri lacks %s (example: %s)", strings.Join(missing, ", "), SQLiteURI)
 	}
 	return nil

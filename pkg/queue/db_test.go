@@ -12,14 +12,11 @@ import (
 	"go.mau.fi/util/dbutil"
 	_ "modernc.org/sqlite"
 
+	"github.com/igbridge/igbridge/internal/sqliteuri"
 	"github.com/igbridge/igbridge/internal/testpg"
 )
 
 func TestMain(m *testing.M) { os.Exit(testpg.Main(m)) }
-
-// sqliteParams are the bridge's SQLite URI parameters (see connector.SQLiteURI).
-const sqliteParams = "?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-	"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_time_format=sqlite"
 
 // forEachDB runs a test against SQLite and against PostgreSQL.
 func forEachDB(t *testing.T, test func(t *testing.T, db *dbutil.Database)) {
@@ -30,7 +27,7 @@ func forEachDB(t *testing.T, test func(t *testing.T, db *dbutil.Database)) {
 }
 
 func openSQLite(t testing.TB) *dbutil.Database {
-	return openDB(t, "file:"+filepath.Join(t.TempDir(), "bridge.db")+sqliteParams, "sqlite")
+	return openDB(t, sqliteuri.File(filepath.Join(t.TempDir(), "bridge.db")), "sqlite")
 }
 
 func openDB(t testing.TB, uri, dialect string) *dbutil.Database {

@@ -92,11 +92,22 @@ func TestRegistrationTemplate(t *testing.T) {
 	}
 }
 
-// TestConduwuitMessage: the printed message is conduwuit's admin command with the registration in
-// a fenced code block, exactly as conduwuit's parser expects.
+// TestConduwuitMessage: stdout is the admin command of conduwuit, continuwuity and tuwunel with
+// the registration in a fenced code block, exactly as their parser expects; the explanation is on
+// stderr, so that stdout can be pasted as it is.
 func TestConduwuitMessage(t *testing.T) {
 	dir, registration := generateRegistration(t)
-	out := runBinary(t, dir, "--conduwuit-message", "-r", filepath.Join(dir, "registration.yaml"))
+	cmd := exec.Command(bridgeBinary, "--conduwuit-message", "-r", filepath.Join(dir, "registration.yaml"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("igbridge --conduwuit-message failed: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "the command is the same on all three") {
+		t.Errorf("stderr lacks the explanation:\n%s", stderr.String())
+	}
+	out := string(stdout)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if lines[0] != "!admin appservices register" || lines[1] != "```" || lines[len(lines)-1] != "```" {
 		t.Fatalf("unexpected message shape:\n%s", out)

@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/igbridge/igbridge/internal/fakeig"
+	"github.com/igbridge/igbridge/internal/sqliteuri"
 	"github.com/igbridge/igbridge/internal/tesths"
 	"github.com/igbridge/igbridge/internal/testpg"
 	"github.com/igbridge/igbridge/internal/testproc"
@@ -157,8 +158,7 @@ func (b *bridge) configure(hsURL string, ig *fakeig.Server, opts envOptions) {
 			file := filepath.Join(b.dir, "igbridge.db")
 			b.dbDriver, b.dbURI = "sqlite", "file:"+file+"?mode=ro&_pragma=busy_timeout(5000)"
 			set(cfg, "sqlite", "database", "type")
-			set(cfg, "file:"+file+"?_txlock=immediate&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"+
-				"&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_time_format=sqlite", "database", "uri")
+			set(cfg, sqliteuri.File(file), "database", "uri")
 		}
 		set(cfg, map[string]any{
 			"*":                  "relay",
