@@ -23,6 +23,10 @@ func run(m *mxmain.BridgeMain, c *connector.Connector) {
 	m.PreInit()
 	m.Init()
 	explainIgnoredSpecVersion(m)
+	if err := checkListenAddress(m.Matrix); err != nil {
+		m.Log.WithLevel(zerolog.FatalLevel).Err(err).Msg("The appservice address cannot be bound; is another program or another igbridge using it?")
+		os.Exit(exitListenFailed)
+	}
 	log := m.Log.With().Str("component", "sdnotify").Logger()
 	ctx := log.WithContext(context.Background())
 	notifier, err := sdnotify.FromEnv()

@@ -7,12 +7,38 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"time"
 )
 
-// FreePort asks the kernel for an unused loopback port. Another process may take it before the
-// server binds it; servers that fail on that should be retried on a new port.
+// handedOut holds every port FreePort returned in this process. The kernel may give a port it
+// just released to the next listener on :0, so a test that asks for the bridge's port and then
+// Dendrite's (neither bound yet) could get the same one twice; CI saw exactly that.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// FreePort asks the kernel for an unused loopback port that this process has not been given
+// before. Another process may still take it before the server binds it; servers that fail on
+// that should be retried on a new port.
 func FreePort() (int, error) {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		port, err := listenAndRelease()
+		if err != nil {
+			return 0, err
+		}
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
+		}
+	}
+	return 0, errors.New("failed to find a free port: the kernel kept offering ports already handed out")
+}
+
+func listenAndRelease() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("failed to find a free port: %w", err)

@@ -23,6 +23,21 @@ func TestFreePortIsBindable(t *testing.T) {
 	l.Close()
 }
 
+// The bridge's port and Dendrite's are both asked for before either binds: they must differ.
+func TestFreePortNeverRepeats(t *testing.T) {
+	seen := map[int]bool{}
+	for range 500 {
+		port, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[port] {
+			t.Fatalf("port %d was handed out twice", port)
+		}
+		seen[port] = true
+	}
+}
+
 // start runs a shell script and returns once it has printed its first line, so its signal
 // handling is in place.
 func start(t *testing.T, script string) (*exec.Cmd, chan struct{}) {

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +161,24 @@ func TestHomeserverRestart(t *testing.T) {
 
 func writeExecutable(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o755)
+}
+
+// TestListenAddressTaken: a second bridge on the first one's port stops at once with exit code 24
+// and a line naming the address, instead of running without a listener.
+func TestListenAddressTaken(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	second := exec.CommandContext(ctx, bridgeBinary, "-c", e.bridge.cfgPath, "-r", e.bridge.regPath, "--ignore-unsupported-server")
+	second.Dir = e.bridge.dir
+	second.Env = withoutProxyVars(os.Environ())
+	out, err := second.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 24 {
+		t.Fatalf("second bridge: %v, want exit code 24\n%s", err, tail(string(out), 20))
+	}
+	addr := strings.TrimPrefix(e.bridge.asURL, "http://")
+	if !strings.Contains(string(out), "The appservice address cannot be bound") || !strings.Contains(string(out), addr) {
+		t.Fatalf("no line naming %s:\n%s", addr, tail(string(out), 20))
+	}
 }
