@@ -15,13 +15,15 @@ import (
 const whatIDo = "I answer Instagram links. Post a link to a post, reel, carousel, IGTV video, story or share " +
 	"link in a room I'm in, and I reply to it with the media and caption, sent by a ghost user for the Instagram account."
 
-const helpText = whatIDo + "\n\n" +
-	"Commands (start them with `%[1]s` outside your management room):\n" +
-	"* `help` - this text (anyone)\n" +
-	"* `status` - links answered and failed, cached posts, yt-dlp version (anyone)\n" +
-	"* `version` - the bridge version (anyone)\n" +
-	"* `enable`, `disable` - answer or ignore links in this room (room moderators and bridge admins)\n" +
-	"* `cache purge [link]` - forget cached media and failures so links are fetched again (bridge admins)"
+func helpText(prefix string) string {
+	return whatIDo + "\n\n" +
+		"Commands (start them with `" + prefix + "` outside your management room):\n" +
+		"* `help` - this text (anyone)\n" +
+		"* `status` - links answered and failed, cached posts, yt-dlp version (anyone)\n" +
+		"* `version` - the bridge version (anyone)\n" +
+		"* `enable`, `disable` - answer or ignore links in this room (room moderators and bridge admins)\n" +
+		"* `cache purge [link]` - forget cached media and failures so links are fetched again (bridge admins)"
+}
 
 // offeredCommands are the commands passed on to bridgev2's processor; "help" is answered here.
 var offeredCommands = map[string]bool{"status": true, "version": true, "enable": true, "disable": true, "cache": true}
@@ -83,7 +85,7 @@ func (cf *commandFront) Handle(ctx context.Context, roomID id.RoomID, eventID id
 	case offeredCommands[command]:
 		cf.next.Handle(ctx, roomID, eventID, user, message, replyTo)
 	case command == "help":
-		cf.ic.sendBotNotice(ctx, roomID, strings.ReplaceAll(helpText, "%[1]s", cf.ic.Bridge.Config.CommandPrefix))
+		cf.ic.sendBotNotice(ctx, roomID, helpText(cf.ic.Bridge.Config.CommandPrefix))
 	case refused:
 		cf.ic.sendBotNotice(ctx, roomID, "`"+command+"` is not used by this bridge: "+reason+". Post an Instagram link instead.")
 	default:

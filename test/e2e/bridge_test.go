@@ -214,6 +214,15 @@ func TestBridge(t *testing.T) {
 		if got[0].Sender != ghostID("instagram") {
 			t.Fatalf("the link in the management room was answered by %s", got[0].Sender)
 		}
+		// Another room with just carol and the bot is not her management room: the prefix is needed there.
+		other := e.watchedRoom(t, carol)
+		second := carol.WaitFor(t, other, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && evt.Type == event.EventMessage
+		}).Content.AsMessage()
+		if !strings.HasPrefix(second.Body, "Hello! I answer Instagram links.") || !strings.HasSuffix(second.Body, "Type `!ig help` for the commands.") {
+			t.Fatalf("welcome outside the management room is %q", second.Body)
+		}
+
 		e.commandAnswer(t, carol, roomID, "what can you do?", "Not a command. Post an Instagram link, or type `help`.")
 		// bridgev2 answers the commands passed on to it without a reply relation.
 		carol.SendText(t, roomID, "status")
