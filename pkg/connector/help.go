@@ -62,6 +62,8 @@ type commandFront struct {
 	ic   *Connector
 }
 
+// installCommandFront runs from Start: until then mxmain still adds `version` to the processor
+// through a type assertion on Bridge.Commands.
 func (ic *Connector) installCommandFront() {
 	ic.Bridge.Commands = &commandFront{next: ic.Bridge.Commands, ic: ic}
 }
@@ -70,16 +72,13 @@ func (cf *commandFront) Handle(ctx context.Context, roomID id.RoomID, eventID id
 	if cf.ic.isLinkMessage(eventID) {
 		return // a link posted in a management room, answered by handleMessage
 	}
-	prefix := cf.ic.Bridge.Config.CommandPrefix
-	fields := strings.Fields(message)
 	command := ""
-	if len(fields) > 0 {
+	if fields := strings.Fields(message); len(fields) > 0 {
 		command = strings.ToLower(fields[0])
 	}
+	typedPrefix := "" // commands need no prefix in the management room
 	if roomID != user.ManagementRoom {
-		prefix += " "
-	} else {
-		prefix = ""
+		typedPrefix = cf.ic.Bridge.Config.CommandPrefix + " "
 	}
 	switch reason, refused := refusedCommands[command]; {
 	case offeredCommands[command]:
@@ -89,7 +88,7 @@ func (cf *commandFront) Handle(ctx context.Context, roomID id.RoomID, eventID id
 	case refused:
 		cf.ic.sendBotNotice(ctx, roomID, "`"+command+"` is not used by this bridge: "+reason+". Post an Instagram link instead.")
 	default:
-		cf.ic.sendBotNotice(ctx, roomID, "Not a command. Post an Instagram link, or type `"+prefix+"help`.")
+		cf.ic.sendBotNotice(ctx, roomID, "Not a command. Post an Instagram link, or type `"+typedPrefix+"help`.")
 	}
 }
 
