@@ -1,14 +1,11 @@
 package connector
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
-	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/commands"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/igbridge/igbridge/pkg/media"
 )
@@ -56,25 +53,6 @@ func (ic *Connector) registerCommands() {
 			},
 		},
 	)
-}
-
-// routeManagementRoomLinks puts a filter in front of bridgev2's command processor: in a management
-// room every message is read as a command, but a message with an Instagram link is answered as a
-// link (handleMessage marked it) instead of getting "Unknown command".
-func (ic *Connector) routeManagementRoomLinks() {
-	ic.Bridge.Commands = &linkAwareCommands{next: ic.Bridge.Commands, ic: ic}
-}
-
-type linkAwareCommands struct {
-	next bridgev2.CommandProcessor
-	ic   *Connector
-}
-
-func (lc *linkAwareCommands) Handle(ctx context.Context, roomID id.RoomID, eventID id.EventID, user *bridgev2.User, message string, replyTo id.EventID) {
-	if lc.ic.isLinkMessage(eventID) {
-		return
-	}
-	lc.next.Handle(ctx, roomID, eventID, user, message, replyTo)
 }
 
 func (ic *Connector) cmdSetEnabled(ce *commands.Event, enabled bool) {

@@ -109,6 +109,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
 	ic.mc.EventProcessor.On(event.EventRedaction, ic.handleRedaction)
 	ic.registerCommands()
+	ic.installWelcome()
 	ic.metrics = metrics.New(metricsState{ic})
 	ic.startHealth()
 }
@@ -135,7 +136,7 @@ func (ic *Connector) Start(ctx context.Context) error {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
 	ic.startExtractor(ctx)
-	ic.routeManagementRoomLinks()
+	ic.installCommandFront()
 	go ic.pruneCacheLoop(ic.Bridge.BackgroundCtx)
 	if err = ic.startMetrics(ctx); err != nil {
 		return err

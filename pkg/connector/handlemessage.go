@@ -114,7 +114,7 @@ func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, ca
 
 // claimFromCommands decides whether a message with links is a link or a command. In the sender's
 // management room bridgev2 reads every message as a command; a link message is marked there so
-// that the command processor leaves it to us (see linkAwareCommands). It reports whether the
+// that the command processor leaves it to us (see commandFront). It reports whether the
 // message is a link message.
 func (ic *Connector) claimFromCommands(ctx context.Context, evt *event.Event, body string) bool {
 	user, err := ic.Bridge.GetExistingUserByMXID(ctx, evt.Sender)

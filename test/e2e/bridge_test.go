@@ -199,23 +199,36 @@ func TestBridge(t *testing.T) {
 		// carol's first room with just the bot becomes her management room.
 		carol := e.hs.RegisterUser(t, "carol")
 		roomID := e.watchedRoom(t, carol)
-		alice := carol
-		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
-			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "management room")
-		})
-		origID, got := sendAndWait(t, alice, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
+		welcome := carol.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && evt.Type == event.EventMessage
+		}).Content.AsMessage()
+		if welcome.MsgType != event.MsgNotice || !strings.HasPrefix(welcome.Body, "Hello! I answer Instagram links.") ||
+			strings.Contains(welcome.Body, "login") {
+			t.Fatalf("welcome is %s %q, want a notice saying what the link bot does", welcome.MsgType, welcome.Body)
+		}
+		mustContain(t, "welcome", welcome.Body, "management room")
+		mustContain(t, "welcome", welcome.Body, "`help`")
+		t.Logf("welcome (%d chars): %q", len(welcome.Body), welcome.Body)
+
+		_, got := sendAndWait(t, carol, roomID, "https://www.instagram.com/reel/"+fakeig.CodeReel+"/", 1)
 		if got[0].Sender != ghostID("instagram") {
 			t.Fatalf("the link in the management room was answered by %s", got[0].Sender)
 		}
-		alice.SendText(t, roomID, "status")
-		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
-			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "Watched rooms")
-		})
-		for _, evt := range alice.Events(roomID) {
-			if strings.Contains(evt.Content.AsMessage().Body, "Unknown command") {
-				t.Fatalf("the link %s was read as a command: %q", origID, evt.Content.AsMessage().Body)
-			}
+		// Another room with just carol and the bot is not her management room: the prefix is needed there.
+		other := e.watchedRoom(t, carol)
+		second := carol.WaitFor(t, other, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && evt.Type == event.EventMessage
+		}).Content.AsMessage()
+		if !strings.HasPrefix(second.Body, "Hello! I answer Instagram links.") || !strings.HasSuffix(second.Body, "Type `!ig help` for the commands.") {
+			t.Fatalf("welcome outside the management room is %q", second.Body)
 		}
+
+		e.commandAnswer(t, carol, roomID, "what can you do?", "Not a command. Post an Instagram link, or type `help`.")
+		// bridgev2 answers the commands passed on to it without a reply relation.
+		carol.SendText(t, roomID, "status")
+		carol.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+			return evt.Sender == e.bot && strings.HasPrefix(evt.Content.AsMessage().Body, "* Watched rooms")
+		})
 	})
 
 	t.Run("NoLoops", func(t *testing.T) {
@@ -256,13 +269,34 @@ func TestBridge(t *testing.T) {
 	})
 
 	t.Run("Help", func(t *testing.T) {
-		roomID := e.watchedRoom(t, alice)
-		_ = alice.SendText(t, roomID, "!ig help")
-		help := alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
-			return evt.Sender == e.bot && strings.Contains(evt.Content.AsMessage().Body, "status")
-		})
-		for _, command := range []string{"enable", "disable", "status"} {
-			mustContain(t, "help", help.Content.AsMessage().Body, command)
+		// A third member keeps the room from becoming alice's management room, where no prefix is needed.
+		roomID := e.watchedRoom(t, alice, e.hs.RegisterUser(t, "dan").UserID)
+		help := e.commandAnswer(t, alice, roomID, "!ig help", "I answer Instagram links.")
+		if len(help.Body) >= 1000 {
+			t.Fatalf("help (%d chars) must start with what the bot does and stay under 1000: %q", len(help.Body), help.Body)
+		}
+		for _, command := range []string{"`help`", "`status`", "`version`", "`enable`", "`disable`", "`cache purge [link]`"} {
+			mustContain(t, "help", help.Body, command)
+		}
+		for _, who := range []string{"anyone", "room moderators", "bridge admins"} {
+			mustContain(t, "help", help.Body, who)
+		}
+		for _, builtin := range []string{"login", "logout", "create-portal", "delete-portal", "delete-all-portals",
+			"set-relay", "unset-relay", "sudo", "start-chat", "resolve-identifier", "sync-portal", "set-pl"} {
+			if strings.Contains(help.Body, builtin) {
+				t.Fatalf("help offers the built-in %q: %q", builtin, help.Body)
+			}
+		}
+		t.Logf("help (%d chars): %q", len(help.Body), help.Body)
+
+		for command, want := range map[string]string{
+			"login":              "`login` is not used by this bridge: there is nothing to log in to. Post an Instagram link instead.",
+			"delete-all-portals": "`delete-all-portals` is not used by this bridge: there are no bridged chats: I answer links in the rooms I'm invited to. Post an Instagram link instead.",
+			"frobnicate":         "Not a command. Post an Instagram link, or type `!ig help`.",
+		} {
+			if body := e.commandAnswer(t, alice, roomID, "!ig "+command, want).Body; body != want {
+				t.Fatalf("%s got %q, want %q", command, body, want)
+			}
 		}
 	})
 

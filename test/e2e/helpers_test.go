@@ -55,6 +55,17 @@ func waitReplies(t testing.TB, c *tesths.Client, roomID id.RoomID, eventID id.Ev
 	return replies(c, roomID, eventID)
 }
 
+// commandAnswer sends a command and waits for the bot's notice that starts with want; command
+// answers are not replies, so the notice is told apart by its text.
+func (e *env) commandAnswer(t testing.TB, c *tesths.Client, roomID id.RoomID, command, want string) *event.MessageEventContent {
+	t.Helper()
+	c.SendText(t, roomID, command)
+	return c.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+		msg := evt.Content.AsMessage()
+		return evt.Sender == e.bot && msg.MsgType == event.MsgNotice && strings.HasPrefix(msg.Body, want)
+	}).Content.AsMessage()
+}
+
 // checkMedia asserts that a media event carries exactly the bytes the fake served at mediaURL.
 func (e *env) checkMedia(t testing.TB, c *tesths.Client, evt *event.Event, mediaURL string) {
 	t.Helper()
