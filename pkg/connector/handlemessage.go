@@ -74,7 +74,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	if editOf != "" {
 		edited, err := ic.editedMessageOf(log.WithContext(ctx), evt, editOf)
 		if err != nil {
-			log.Err(err).Msg("Failed to check an edit")
+			log.Warn().Err(err).Stringer("edits", editOf).Msg("Failed to check an edit, ignoring it")
 			return
 		} else if edited == nil {
 			return

@@ -113,12 +113,28 @@ func TestEditsBySenderOnly(t *testing.T) {
 	if between := e.bridgeEventsBetween(alice, roomID, got[1].ID, lastEdit); len(between) != 0 {
 		t.Fatalf("repeated edits got %d more answers", len(between))
 	}
+	// max_links_per_message (3) holds for the message with its edits, even with the new link first.
+	sendEdit(t, alice, roomID, laterMsg, postURL(fakeig.BulkCode(8))+" "+postURL(fakeig.BulkCode(4))+" "+postURL(fakeig.BulkCode(5))+" "+postURL(fakeig.BulkCode(6)))
 	e.settle(t, alice, roomID)
 	if n := len(replies(alice, roomID, laterMsg)); n != 3 {
 		t.Fatalf("the edited message has %d answers, want 3", n)
 	}
+	// Settled, every link taken is a row: a fourth would be one even before it is answered.
+	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1", laterMsg); n != 3 {
+		t.Fatalf("%d jobs of Alice's edited message, want 3", n)
+	}
 	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1 AND sender=$2 AND state='done'", laterMsg, alice.UserID); n != 3 {
 		t.Fatalf("%d done jobs of Alice's edited message, want 3", n)
+	}
+
+	// A link edited into a thread message is answered in the thread.
+	threadMsg := &event.MessageEventContent{MsgType: event.MsgText, Body: "in a thread"}
+	threadMsg.RelatesTo = (&event.RelatesTo{}).SetThread(linkMsg, linkMsg)
+	threadID := alice.SendContent(t, roomID, threadMsg)
+	sendEdit(t, alice, roomID, threadID, "in a thread "+postURL(fakeig.BulkCode(9)))
+	got = waitReplies(t, alice, roomID, threadID, 1)
+	if root := got[0].Content.AsMessage().RelatesTo.GetThreadParent(); root != linkMsg {
+		t.Fatalf("the answer to an edit in a thread is in thread %q, want %s", root, linkMsg)
 	}
 }
 
