@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -29,11 +30,12 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	// An edit counts with its new text, answered as a reply to the original message; links the
 	// original already had are not answered twice.
 	answerTo, threadRoot := evt.ID, content.RelatesTo.GetThreadParent()
-	if editOf := content.RelatesTo.GetReplaceID(); editOf != "" {
+	editOf := content.RelatesTo.GetReplaceID()
+	if editOf != "" {
 		if content.NewContent == nil {
 			return
 		}
-		answerTo, threadRoot, content = editOf, "", content.NewContent
+		answerTo, content = editOf, content.NewContent
 	}
 	switch content.MsgType {
 	case event.MsgText, event.MsgEmote:
@@ -67,10 +69,27 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	if len(links) == 0 || !ic.claimFromCommands(ctx, evt, content.Body) || !room.Enabled {
 		return
 	}
+	// max_links_per_message holds for a message with all its edits.
+	maxLinks := ic.Config.MaxLinksPerMessage
+	if editOf != "" {
+		edited, err := ic.editedMessageOf(log.WithContext(ctx), evt, editOf)
+		if err != nil {
+			log.Warn().Err(err).Stringer("edits", editOf).Msg("Failed to check an edit, ignoring it")
+			return
+		} else if edited == nil {
+			return
+		}
+		threadRoot = edited.threadRoot
+		links = slices.DeleteFunc(links, func(link media.Link) bool { return edited.taken[link.Key()] })
+		maxLinks = max(maxLinks-len(edited.taken), 0)
+		if len(links) == 0 {
+			return
+		}
+	}
 	ic.metrics.LinksSeen(len(links))
-	if len(links) > ic.Config.MaxLinksPerMessage {
-		log.Debug().Int("links", len(links)).Int("answered", ic.Config.MaxLinksPerMessage).Msg("Too many links in message")
-		links = links[:ic.Config.MaxLinksPerMessage]
+	if len(links) > maxLinks {
+		log.Debug().Int("links", len(links)).Int("answered", maxLinks).Msg("Too many links in message")
+		links = links[:maxLinks]
 	}
 	for _, link := range links {
 		jobID, added, err := ic.queue.Add(ctx, queue.Job{

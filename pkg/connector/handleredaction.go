@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,8 +27,15 @@ func (ic *Connector) handleRedaction(ctx context.Context, evt *event.Event) {
 	if redacts == "" {
 		return
 	}
+	log := zerolog.Ctx(ctx).With().Stringer("room_id", evt.RoomID).Stringer("redacts", redacts).
+		Stringer("sender", evt.Sender).Logger()
+	if follow, err := ic.mayRedactLinks(ctx, evt, redacts); err != nil {
+		log.Err(err).Msg("Failed to check a redaction")
+		return
+	} else if !follow {
+		return
+	}
 	ic.rememberRedaction(redacts)
-	log := zerolog.Ctx(ctx).With().Stringer("room_id", evt.RoomID).Stringer("redacts", redacts).Logger()
 	log.Debug().Msg("Following a redaction")
 	if n, err := ic.queue.Cancel(ctx, evt.RoomID, redacts); err != nil {
 		log.Err(err).Msg("Failed to cancel links of a redacted message")
@@ -36,6 +44,29 @@ func (ic *Connector) handleRedaction(ctx context.Context, evt *event.Event) {
 	}
 	// Redacting takes requests to the homeserver; do not hold up the transaction for them.
 	go ic.redactReplies(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, redacts)
+}
+
+// mayRedactLinks reports whether a redaction is one to follow: of a message with links, by its
+// sender or by someone the room's power levels allow to redact others' events. Homeservers pass
+// on redactions they do not apply, so the sender is checked here.
+func (ic *Connector) mayRedactLinks(ctx context.Context, evt *event.Event, redacts id.EventID) (bool, error) {
+	jobs, err := ic.queue.MessageJobs(ctx, evt.RoomID, redacts)
+	if err != nil || len(jobs) == 0 {
+		return false, err
+	} else if jobs[0].Sender == evt.Sender {
+		return true, nil
+	}
+	levels, err := ic.mc.Bot.PowerLevels(ctx, evt.RoomID)
+	if err != nil {
+		return false, fmt.Errorf("failed to get power levels: %w", err)
+	}
+	if levels.GetUserLevel(evt.Sender) < levels.Redact() {
+		zerolog.Ctx(ctx).Debug().Stringer("room_id", evt.RoomID).Stringer("redacts", redacts).
+			Stringer("sender", evt.Sender).Stringer("link_sender", jobs[0].Sender).
+			Msg("Ignoring a redaction by someone who may not redact the message")
+		return false, nil
+	}
+	return true, nil
 }
 
 // redactReplies redacts every answer the bridge sent to a message, each as the user who sent it.
