@@ -3,6 +3,9 @@ package connector
 import (
 	"testing"
 	"time"
+
+	"github.com/igbridge/igbridge/pkg/media"
+	"github.com/igbridge/igbridge/pkg/queue"
 )
 
 func TestLoginWallsCountDistinctPosts(t *testing.T) {
@@ -37,5 +40,38 @@ func TestLoginWallsWindow(t *testing.T) {
 	}
 	if len(lw.seen) != 2 {
 		t.Fatalf("%d posts remembered, want 2 (old ones forgotten)", len(lw.seen))
+	}
+}
+
+// TestReportToPacer checks which answers start the bridge-wide cool-down.
+func TestReportToPacer(t *testing.T) {
+	post := func(code string) media.Link { return media.Link{Kind: media.LinkPost, PathKind: "p", Shortcode: code} }
+	share := media.Link{Kind: media.LinkShare, ShareCode: "BAshare"}
+	newConnector := func() *Connector {
+		return &Connector{pacer: queue.NewPacer(queue.PacerConfig{CooldownInitial: time.Hour, CooldownMax: time.Hour}, nil)}
+	}
+	wall := &media.FetchError{Class: media.ClassLoginRequired}
+
+	ic := newConnector()
+	for range 5 {
+		ic.reportToPacer(post("A"), wall)
+	}
+	if !ic.pacer.CooldownUntil().IsZero() {
+		t.Fatal("repeated login walls on one post started the bridge-wide cool-down")
+	}
+	ic.reportToPacer(share, &media.FetchError{Class: media.ClassNetwork})
+	if !ic.pacer.CooldownUntil().IsZero() {
+		t.Fatal("a 503 resolving a share link started the cool-down")
+	}
+	ic.reportToPacer(post("B"), wall)
+	ic.reportToPacer(post("C"), wall)
+	if ic.pacer.CooldownUntil().IsZero() {
+		t.Fatalf("login walls on %d different posts did not start the cool-down", loginWallPosts)
+	}
+
+	ic = newConnector()
+	ic.reportToPacer(share, &media.FetchError{Class: media.ClassRateLimited})
+	if ic.pacer.CooldownUntil().IsZero() {
+		t.Fatal("a 429 resolving a share link did not start the cool-down")
 	}
 }
