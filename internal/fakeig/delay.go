@@ -68,6 +68,14 @@ func (s *Server) FailNext(code string, n int) {
 	s.delays.failNext[code] = n
 }
 
+// FailShareNext makes the next n requests for the share link /share/.../code answer 503 Service
+// Unavailable, as Instagram does when it is briefly down; after them the link redirects normally.
+func (s *Server) FailShareNext(code string, n int) {
+	s.FailNext(shareFailureKey(code), n)
+}
+
+func shareFailureKey(code string) string { return "share/" + code }
+
 // takeFailure reports whether this request for code is one FailNext asked to fail.
 func (s *Server) takeFailure(code string) bool {
 	s.delays.mu.Lock()

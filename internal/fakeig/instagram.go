@@ -113,6 +113,10 @@ func (s *Server) serveShare(w http.ResponseWriter, r *http.Request) {
 	case 2:
 		key = seg[0] + "/" + seg[1]
 	}
+	if s.takeFailure(shareFailureKey(seg[len(seg)-1])) {
+		writeHTML(w, http.StatusServiceUnavailable, notFoundPage())
+		return
+	}
 	target, ok := s.cat.shares[key]
 	if !ok && len(seg) == 1 {
 		target, ok = s.cat.shares["p/"+seg[0]]

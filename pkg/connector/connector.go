@@ -36,6 +36,7 @@ type Connector struct {
 	cache           *mediaCache
 	queue           *queue.Queue
 	pacer           *queue.Pacer
+	loginWalls      loginWalls
 	extractor       media.Extractor
 	extractorStatus media.ExtractorStatus
 	downloader      *media.Downloader

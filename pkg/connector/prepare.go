@@ -68,19 +68,33 @@ func (ic *Connector) resolveShare(ctx context.Context, link media.Link) (media.L
 	defer cancel()
 	// The downloader's transport has the configured proxy and trust; ResolveShare never follows
 	// the redirect, so a login wall is recognised instead of fetched.
-	return media.ResolveShare(resolveCtx, ic.downloader.Client, link)
+	resolved, err := media.ResolveShare(resolveCtx, ic.downloader.Client, link)
+	ic.reportToPacer(link, err)
+	return resolved, err
+}
+
+// reportToPacer tells the pacer what Instagram's answer says about the bridge: a 429, or login
+// walls on several different posts, start the bridge-wide cool-down; a success ends the doubling.
+func (ic *Connector) reportToPacer(link media.Link, err error) {
+	switch media.ClassOf(err) {
+	case media.ClassRateLimited:
+		ic.pacer.RateLimited()
+	case media.ClassLoginRequired:
+		if ic.loginWalls.add(link.Key(), time.Now()) {
+			ic.pacer.RateLimited()
+		}
+	case "":
+		if err == nil {
+			ic.pacer.Succeeded()
+		}
+	}
 }
 
 // fetchAndPrepare extracts a post, uploads its media and caches the result.
 func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link media.Link, encrypted bool) (*preparedPost, error) {
 	start := time.Now()
 	post, err := ic.extractor.Extract(ctx, link)
-	switch {
-	case media.ClassOf(err) == media.ClassRateLimited:
-		ic.pacer.RateLimited()
-	case err == nil:
-		ic.pacer.Succeeded()
-	}
+	ic.reportToPacer(link, err)
 	if err != nil {
 		return nil, err
 	}

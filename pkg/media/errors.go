@@ -94,7 +94,7 @@ func (c ErrorClass) UserMessage() string {
 	case ClassPrivate:
 		return "This post is private."
 	case ClassLoginRequired:
-		return "Instagram requires a login to see this."
+		return "Instagram requires a login to see this post."
 	case ClassNotFound:
 		return "This post does not exist or was removed."
 	case ClassRateLimited:
@@ -147,9 +147,10 @@ var ytdlpMessages = []struct {
 }{
 	{"only available for registered users who follow this account", ClassPrivate},
 	{"Restricted Video", ClassLoginRequired},
-	// The anonymous /p/ page bounced to the login wall: Instagram's limit on anonymous viewing, which
-	// passes with time like any rate limit (yt-dlp's own words: "exceeded the rate-limit").
-	{"redirected to the login page", ClassRateLimited},
+	// The anonymous /p/ page bounced to the login wall. yt-dlp calls it a rate limit, but one post
+	// behind the wall says nothing about the bridge; the connector starts a cool-down only when
+	// several different posts hit it (loginwall.go).
+	{"redirected to the login page", ClassLoginRequired},
 	{"This content is unreachable", ClassLoginRequired},
 	{"You need to log in to access this content", ClassLoginRequired},
 	// A share link whose redirect ends on the login page falls through to the generic extractor.

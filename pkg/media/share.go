@@ -35,11 +35,22 @@ func ResolveShare(ctx context.Context, client *http.Client, link Link) (Link, er
 	}
 	resp, err := noFollow.Do(req)
 	if err != nil {
-		return Link{}, fmt.Errorf("failed to request share link: %w", err)
+		// Not an answer about the link: it may resolve on the next try.
+		class := ClassNetwork
+		if errors.Is(err, context.DeadlineExceeded) {
+			class = ClassTimeout
+		}
+		return Link{}, &FetchError{Class: class, Message: "failed to request share link " + link.Key(), Err: err}
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxShareBodyRead))
 
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return Link{}, &FetchError{Class: ClassRateLimited, Message: fmt.Sprintf("share link %s returned status %d", link.Key(), resp.StatusCode)}
+	case resp.StatusCode >= 500:
+		return Link{}, &FetchError{Class: ClassNetwork, Message: fmt.Sprintf("share link %s returned status %d", link.Key(), resp.StatusCode)}
+	}
 	switch resp.StatusCode {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:

@@ -39,6 +39,10 @@ func newFakeShareServer(t *testing.T) *fakeShareServer {
 			http.Redirect(w, r, "https://www.instagram.com/someuser/", http.StatusFound)
 		case "/share/BAelsewhere/":
 			http.Redirect(w, r, "https://example.com/p/Cpost/", http.StatusTemporaryRedirect)
+		case "/share/BAlimited/":
+			http.Error(w, "Please wait a few minutes", http.StatusTooManyRequests)
+		case "/share/BAdown/":
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
 		case "/share/BAslow/":
 			select {
 			case <-r.Context().Done():
@@ -88,6 +92,37 @@ func TestResolveShareWithFakeServer(t *testing.T) {
 			got, err := ResolveShare(context.Background(), fake.client(), tt.link)
 			if !errors.Is(err, tt.wantErr) || got != tt.want {
 				t.Errorf("ResolveShare(%+v) = %+v, %v; want %+v, %v", tt.link, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestResolveShareTemporaryFailures checks that failures saying nothing about the link are classed
+// temporary (retried), and a 429 as rate limiting, never as "no public post".
+func TestResolveShareTemporaryFailures(t *testing.T) {
+	fake := newFakeShareServer(t)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedAddr := closed.Listener.Addr().String()
+	closed.Close()
+	unreachable := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, closedAddr)
+	}}}
+	tests := []struct {
+		name   string
+		client *http.Client
+		code   string
+		want   ErrorClass
+	}{
+		{"429", fake.client(), "BAlimited", ClassRateLimited},
+		{"503", fake.client(), "BAdown", ClassNetwork},
+		{"connection refused", unreachable, "BAreel", ClassNetwork},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ResolveShare(context.Background(), tt.client, shareLink(tt.code))
+			if got := ClassOf(err); got != tt.want || errors.Is(err, ErrShareUnresolved) {
+				t.Errorf("ResolveShare = %v (class %q); want class %q and not ErrShareUnresolved", err, got, tt.want)
 			}
 		})
 	}

@@ -578,7 +578,7 @@ type fakeErrorCase struct {
 
 var fakeErrorCases = []fakeErrorCase{
 	{"private", fetchLink(fakeig.CodePrivate), "", ErrPrivate},
-	{"login wall", fetchLink(fakeig.CodeLoginWall), "", ErrRateLimited},
+	{"login wall", fetchLink(fakeig.CodeLoginWall), "", ErrLoginRequired},
 	{"not found", fetchLink(fakeig.CodeNotFound), "", ErrNotFound},
 	{"rate limited", fetchLink(fakeig.CodeRateLimited), "", ErrRateLimited},
 	{"restricted", fetchLink(fakeig.CodeRestricted), "", ErrLoginRequired},

@@ -154,7 +154,7 @@ func TestBridge(t *testing.T) {
 			{fakeig.CodePrivate, "This post is private."},
 			{fakeig.CodeNotFound, "This post does not exist or was removed."},
 			{fakeig.CodeRateLimited, "rate-limiting"},
-			{fakeig.CodeLoginWall, "rate-limiting"},
+			{fakeig.CodeLoginWall, "requires a login"},
 			{fakeig.CodeRestricted, "requires a login"},
 			{fakeig.CodeHostile, "outside its CDN"},
 		}
