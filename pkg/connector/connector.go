@@ -91,6 +91,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	ic.cache = &mediaCache{db: ic.DB}
 	ic.maxFileSize.Store(ic.Config.Media.MaxSize)
 	ic.queue = queue.New(bridge.DB.Database, queue.Config{
+		DBLog:             dbutil.ZeroLogger(bridge.Log.With().Str("db_section", "igbridge_queue").Logger()),
 		Workers:           ic.Config.Queue.Workers,
 		MaxAttempts:       ic.Config.Retry.MaxAttempts,
 		BackoffBase:       ic.Config.Retry.BaseDelay,

@@ -17,14 +17,15 @@ import (
 
 // Config tunes a Queue; zero fields take the defaults.
 type Config struct {
-	Workers           int           // jobs handled at once, each of a different room (default 2)
-	MaxAttempts       int           // including the first (default 4); a Retry on the last attempt becomes Failed
-	BackoffBase       time.Duration // wait after a first failed attempt (default 5s)
-	BackoffMax        time.Duration // longest wait between attempts (default 5m)
-	MaxPendingPerRoom int           // pending and running jobs of one room (default 10)
-	MaxPendingPerUser int           // pending and running jobs of one sender, all rooms together (default 5)
-	StopTimeout       time.Duration // how long Stop lets running handlers finish before cancelling them (default 30s)
-	Clock             Clock         // nil means the real clock
+	DBLog             dbutil.DatabaseLogger // the queue's schema upgrades log here (default: the parent database's logger)
+	Workers           int                   // jobs handled at once, each of a different room (default 2)
+	MaxAttempts       int                   // including the first (default 4); a Retry on the last attempt becomes Failed
+	BackoffBase       time.Duration         // wait after a first failed attempt (default 5s)
+	BackoffMax        time.Duration         // longest wait between attempts (default 5m)
+	MaxPendingPerRoom int                   // pending and running jobs of one room (default 10)
+	MaxPendingPerUser int                   // pending and running jobs of one sender, all rooms together (default 5)
+	StopTimeout       time.Duration         // how long Stop lets running handlers finish before cancelling them (default 30s)
+	Clock             Clock                 // nil means the real clock
 }
 
 func (cfg Config) withDefaults() Config {
@@ -73,7 +74,7 @@ type Queue struct {
 func New(db *dbutil.Database, cfg Config, handler Handler) *Queue {
 	cfg = cfg.withDefaults()
 	return &Queue{
-		db:      db.Child("igbridge_queue_version", upgrades.Table, nil),
+		db:      db.Child("igbridge_queue_version", upgrades.Table, cfg.DBLog),
 		cfg:     cfg,
 		clock:   cfg.Clock,
 		handler: handler,
