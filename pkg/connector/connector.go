@@ -37,6 +37,7 @@ type Connector struct {
 	queue           *queue.Queue
 	pacer           *queue.Pacer
 	loginWalls      loginWalls
+	overCap         overCapNotices
 	extractor       media.Extractor
 	extractorStatus media.ExtractorStatus
 	downloader      *media.Downloader

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
@@ -103,7 +104,9 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		switch {
 		case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 			log.Debug().Err(err).Msg("Link over the queue caps")
-			go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt, err)
+			if ic.overCap.allow(evt.RoomID, evt.Sender, time.Now()) {
+				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt, err)
+			}
 			return
 		case err != nil:
 			log.Err(err).Str("link", link.URL()).Msg("Failed to queue link")
@@ -113,7 +116,8 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	}
 }
 
-// sendOverCapNotice tells the sender, once per message, that their links were not taken.
+// sendOverCapNotice tells the sender that their links were not taken (at most once a minute,
+// see overCapNotices).
 func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, cause error) {
 	message := "Too many links are waiting in this room; this one was skipped. Try again in a minute."
 	if errors.Is(cause, queue.ErrUserFull) {

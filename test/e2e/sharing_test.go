@@ -38,7 +38,7 @@ func TestConcurrentLinksShareOneFetch(t *testing.T) {
 }
 
 // TestQueueCaps: a user with too many links waiting gets one short notice for the link over the
-// cap; the others are answered.
+// cap, and no more for further links within the minute; the others are answered.
 func TestQueueCaps(t *testing.T) {
 	e := startEnv(t, envOptions{network: map[string]any{
 		"queue": map[string]any{"workers": 1, "max_pending_per_room": 10, "max_pending_per_user": 2},
@@ -56,10 +56,20 @@ func TestQueueCaps(t *testing.T) {
 	if got[0].Sender != e.bot || content.MsgType != event.MsgNotice || !strings.Contains(content.Body, "too many links waiting") {
 		t.Fatalf("the link over the cap got %s %q from %s", content.MsgType, content.Body, got[0].Sender)
 	}
+	// More links over the cap within the minute get no more notices: one per sender and minute.
+	moreIDs := []id.EventID{alice.SendText(t, roomID, postURL(fakeig.BulkCode(24))), alice.SendText(t, roomID, postURL(fakeig.BulkCode(25)))}
+	e.bridge.settle(t, alice, roomID)
 	for _, eventID := range acceptedIDs {
 		waitReplies(t, alice, roomID, eventID, 1)
 	}
-	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1", overID); n != 0 {
-		t.Fatalf("the link over the cap was queued anyway")
+	for _, eventID := range append(moreIDs, overID) {
+		if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1", eventID); n != 0 {
+			t.Fatalf("the link over the cap in %s was queued anyway", eventID)
+		}
+	}
+	for _, eventID := range moreIDs {
+		if got := replies(alice, roomID, eventID); len(got) != 0 {
+			t.Fatalf("a second over-cap link within the minute got %q", got[0].Content.AsMessage().Body)
+		}
 	}
 }
