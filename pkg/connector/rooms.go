@@ -20,24 +20,31 @@ type watchedRoom struct {
 	Enabled  bool
 }
 
+// maxNotWatched bounds the cache of rooms that are not watched. Watched rooms are bounded by the
+// table; any room ID in a transaction could add a room that is not, so past this many that part
+// of the cache starts over.
+const maxNotWatched = 4096
+
 // roomStore keeps the watched rooms in the database with a read-through cache, because every
 // message in every room the bot is in asks whether its room is watched.
 type roomStore struct {
-	db    *dbutil.Database
-	lock  sync.RWMutex
-	cache map[id.RoomID]*watchedRoom
+	db         *dbutil.Database
+	lock       sync.RWMutex
+	cache      map[id.RoomID]*watchedRoom
+	notWatched map[id.RoomID]struct{}
 }
 
 func newRoomStore(db *dbutil.Database) *roomStore {
-	return &roomStore{db: db, cache: make(map[id.RoomID]*watchedRoom)}
+	return &roomStore{db: db, cache: make(map[id.RoomID]*watchedRoom), notWatched: make(map[id.RoomID]struct{})}
 }
 
 // Get returns the watched room, or nil when the room is not watched.
 func (rs *roomStore) Get(ctx context.Context, roomID id.RoomID) (*watchedRoom, error) {
 	rs.lock.RLock()
 	room, ok := rs.cache[roomID]
+	_, known := rs.notWatched[roomID]
 	rs.lock.RUnlock()
-	if ok {
+	if ok || known {
 		return room, nil
 	}
 	var r watchedRoom
@@ -54,7 +61,14 @@ func (rs *roomStore) Get(ctx context.Context, roomID id.RoomID) (*watchedRoom, e
 		room = &r
 	}
 	rs.lock.Lock()
-	rs.cache[roomID] = room
+	if room != nil {
+		rs.cache[roomID] = room
+	} else {
+		if len(rs.notWatched) >= maxNotWatched {
+			clear(rs.notWatched)
+		}
+		rs.notWatched[roomID] = struct{}{}
+	}
 	rs.lock.Unlock()
 	return room, nil
 }
@@ -106,5 +120,6 @@ func (rs *roomStore) Count(ctx context.Context) (watched, enabled int, err error
 func (rs *roomStore) forget(roomID id.RoomID) {
 	rs.lock.Lock()
 	delete(rs.cache, roomID)
+	delete(rs.notWatched, roomID)
 	rs.lock.Unlock()
 }
