@@ -29,7 +29,7 @@ func (ic *Connector) handleRedaction(ctx context.Context, evt *event.Event) {
 	}
 	log := zerolog.Ctx(ctx).With().Stringer("room_id", evt.RoomID).Stringer("redacts", redacts).
 		Stringer("sender", evt.Sender).Logger()
-	if follow, err := ic.mayRedactLinks(ctx, evt, redacts); err != nil {
+	if follow, err := ic.mayRedactLinks(log.WithContext(ctx), evt, redacts); err != nil {
 		log.Err(err).Msg("Failed to check a redaction")
 		return
 	} else if !follow {
@@ -61,8 +61,7 @@ func (ic *Connector) mayRedactLinks(ctx context.Context, evt *event.Event, redac
 		return false, fmt.Errorf("failed to get power levels: %w", err)
 	}
 	if levels.GetUserLevel(evt.Sender) < levels.Redact() {
-		zerolog.Ctx(ctx).Debug().Stringer("room_id", evt.RoomID).Stringer("redacts", redacts).
-			Stringer("sender", evt.Sender).Stringer("link_sender", jobs[0].Sender).
+		zerolog.Ctx(ctx).Debug().Stringer("link_sender", jobs[0].Sender).
 			Msg("Ignoring a redaction by someone who may not redact the message")
 		return false, nil
 	}

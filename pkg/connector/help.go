@@ -95,10 +95,16 @@ func (cf *commandFront) Handle(ctx context.Context, roomID id.RoomID, eventID id
 // sendBotNotice answers a command message with a notice from the bridge bot, not as a reply, like
 // bridgev2's own command answers, so that the replies to a message stay its link answers.
 func (ic *Connector) sendBotNotice(ctx context.Context, roomID id.RoomID, markdown string) {
-	content := format.RenderMarkdown(markdown, true, false)
-	content.MsgType = event.MsgNotice
+	content := botNotice(markdown)
 	content.Mentions = &event.Mentions{}
-	if _, err := ic.Bridge.Bot.SendMessage(ctx, roomID, event.EventMessage, &event.Content{Parsed: &content}, nil); err != nil {
+	if _, err := ic.Bridge.Bot.SendMessage(ctx, roomID, event.EventMessage, &event.Content{Parsed: content}, nil); err != nil {
 		zerolog.Ctx(ctx).Err(err).Stringer("room_id", roomID).Msg("Failed to send command reply")
 	}
+}
+
+// botNotice renders the bot's markdown text as a notice.
+func botNotice(markdown string) *event.MessageEventContent {
+	content := format.RenderMarkdown(markdown, true, false)
+	content.MsgType = event.MsgNotice
+	return &content
 }

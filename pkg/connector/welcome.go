@@ -8,7 +8,6 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
-	"maunium.net/go/mautrix/format"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -45,7 +44,5 @@ func welcomeContent(managementRoom bool, prefix string) *event.MessageEventConte
 	if managementRoom {
 		text = "Hello! " + whatIDo + "\n\nThis is your management room: commands need no prefix here. Type `help` for them."
 	}
-	content := format.RenderMarkdown(text, true, false)
-	content.MsgType = event.MsgNotice
-	return &content
+	return botNotice(text)
 }

@@ -253,17 +253,27 @@ func checkStatus(resp *http.Response) error {
 		return nil
 	}
 	msg := "media request answered " + resp.Status
-	switch {
-	case code == http.StatusNotFound || code == http.StatusGone:
+	if err := temporaryStatusError(code, msg); err != nil {
+		return err
+	}
+	if code == http.StatusNotFound || code == http.StatusGone {
 		return &FetchError{Class: ClassNotFound, Message: msg}
+	}
+	// 403 is typical for an expired URL signature.
+	return &FetchError{Class: ClassUnavailable, Message: msg}
+}
+
+// temporaryStatusError classifies the status codes that say nothing about what was asked for: 429
+// is Instagram limiting the bridge, 5xx Instagram briefly down; both pass with time. Other codes
+// give nil.
+func temporaryStatusError(code int, msg string) error {
+	switch {
 	case code == http.StatusTooManyRequests:
 		return &FetchError{Class: ClassRateLimited, Message: msg}
 	case code >= 500:
 		return &FetchError{Class: ClassNetwork, Message: msg}
-	default:
-		// 403 is typical for an expired URL signature.
-		return &FetchError{Class: ClassUnavailable, Message: msg}
 	}
+	return nil
 }
 
 // mediaType sniffs the body. The declared Content-Type is only trusted for formats the sniffer does

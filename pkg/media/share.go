@@ -45,17 +45,15 @@ func ResolveShare(ctx context.Context, client *http.Client, link Link) (Link, er
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxShareBodyRead))
 
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return Link{}, &FetchError{Class: ClassRateLimited, Message: fmt.Sprintf("share link %s returned status %d", link.Key(), resp.StatusCode)}
-	case resp.StatusCode >= 500:
-		return Link{}, &FetchError{Class: ClassNetwork, Message: fmt.Sprintf("share link %s returned status %d", link.Key(), resp.StatusCode)}
-	}
 	switch resp.StatusCode {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 	default:
-		return Link{}, fmt.Errorf("%w: %s returned status %d", ErrShareUnresolved, link.Key(), resp.StatusCode)
+		status := fmt.Sprintf("%s returned status %d", link.Key(), resp.StatusCode)
+		if err := temporaryStatusError(resp.StatusCode, "share link "+status); err != nil {
+			return Link{}, err
+		}
+		return Link{}, fmt.Errorf("%w: %s", ErrShareUnresolved, status)
 	}
 	location := resp.Header.Get("Location")
 	if location == "" {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -184,7 +183,7 @@ func TestRedactionsChecked(t *testing.T) {
 	// The bridge handles events in the order they came: the status command is behind both.
 	e.settle(t, alice, roomID)
 	// Still pending unless a slow homeserver let the slow link finish meanwhile; never cancelled.
-	if state := e.queryString("SELECT state FROM igbridge_queue_job WHERE event_id=$1", queuedMsg); state == "cancelled" {
+	if state := queryValue[string](e.bridge, "SELECT state FROM igbridge_queue_job WHERE event_id=$1", queuedMsg); state == "cancelled" {
 		t.Fatalf("the queued link was cancelled by Bob's redaction")
 	}
 	queuedAnswers := waitReplies(t, alice, roomID, queuedMsg, 1)
@@ -200,13 +199,4 @@ func TestRedactionsChecked(t *testing.T) {
 	pushRedaction(carol.UserID, queuedMsg)
 	alice.WaitFor(t, roomID, replyTimeout, redactionOf(queuedAnswers[0]))
 	noRedactionOf(answered)
-}
-
-func (b *bridge) queryString(query string, args ...any) string {
-	b.t.Helper()
-	var s string
-	if err := b.db().QueryRowContext(context.Background(), query, args...).Scan(&s); err != nil {
-		b.t.Fatalf("query %q failed: %v", query, err)
-	}
-	return s
 }

@@ -347,11 +347,17 @@ func (b *bridge) db() *sql.DB {
 
 func (b *bridge) queryInt(query string, args ...any) int {
 	b.t.Helper()
-	var n int
-	if err := b.db().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	return queryValue[int](b, query, args...)
+}
+
+// queryValue reads the one value a query selects from the bridge's database.
+func queryValue[T any](b *bridge, query string, args ...any) T {
+	b.t.Helper()
+	var v T
+	if err := b.db().QueryRowContext(context.Background(), query, args...).Scan(&v); err != nil {
 		b.t.Fatalf("query %q failed: %v", query, err)
 	}
-	return n
+	return v
 }
 
 // withoutProxyVars drops the machine's proxy settings, so the bridge only ever reaches the fake.
