@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -310,6 +311,20 @@ func TestBridge(t *testing.T) {
 		}
 		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 		t.Logf("link→reply over 10 links: median %v, min %v, max %v", times[4], times[0], times[9])
+	})
+
+	t.Run("CommandNotInOtherLogLines", func(t *testing.T) {
+		// Earlier subtests ran commands, then invites and links: only a command's own lines,
+		// which carry its event, may name it.
+		for _, line := range strings.Split(e.logBuf.String(), "\n") {
+			var fields map[string]any
+			if json.Unmarshal([]byte(line), &fields) != nil || fields["mx_command"] == nil {
+				continue
+			}
+			if fields["event_id"] == nil {
+				t.Fatalf("a log line outside a command names the command: %s", line)
+			}
+		}
 	})
 
 	t.Run("TokensNotLogged", func(t *testing.T) {
