@@ -86,3 +86,9 @@ func (s *Server) takeFailure(code string) bool {
 	}
 	return false
 }
+
+// SetUnreachable makes the proxy answer every CONNECT and request with 502 Bad Gateway while on,
+// as a proxy does when Instagram cannot be reached; off serves normally again.
+func (s *Server) SetUnreachable(on bool) {
+	s.unreachable.Store(on)
+}

@@ -27,3 +27,23 @@ func TestFailNextAndWaitForRequest(t *testing.T) {
 		t.Fatalf("logged request = %+v", r)
 	}
 }
+
+func TestSetUnreachable(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	client := s.Client()
+	s.SetUnreachable(true)
+	if resp, err := client.Get(PostURL(CodeImage)); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %d while unreachable, want a proxy error", resp.StatusCode)
+	}
+	s.SetUnreachable(false)
+	resp, err := client.Get(PostURL(CodeImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d after SetUnreachable(false), want 200", resp.StatusCode)
+	}
+}

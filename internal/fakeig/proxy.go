@@ -20,6 +20,10 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.leave()
 
+	if s.unreachable.Load() {
+		s.refuse(w, r, http.StatusBadGateway, "Instagram is unreachable (SetUnreachable)")
+		return
+	}
 	if r.Method == http.MethodConnect {
 		s.serveConnect(w, r)
 		return

@@ -12,6 +12,10 @@ func (s *Server) serveFake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.leave()
+	if s.unreachable.Load() {
+		// A tunnel opened before SetUnreachable: drop it, as a lost connection would be.
+		panic(http.ErrAbortHandler)
+	}
 
 	host := hostOnly(r.Host)
 	scheme := "http"

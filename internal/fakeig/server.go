@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -36,6 +37,8 @@ type Server struct {
 	log    requestLog
 	delays delays
 	logf   func(format string, args ...any)
+	// unreachable makes the proxy refuse every tunnel and request, see SetUnreachable.
+	unreachable atomic.Bool
 
 	// mu guards closing; handlers register in active so Close can wait for them.
 	mu       sync.Mutex

@@ -10,8 +10,6 @@ import (
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-
-	"github.com/igbridge/igbridge/pkg/media"
 )
 
 // alertInterval limits how often bridge admins hear about the same problem.
@@ -23,14 +21,25 @@ type adminAlert struct {
 	message string
 }
 
-// alertFor returns the admin alert for a failure class, if it needs one.
-func (ic *Connector) alertFor(class media.ErrorClass, cause error) (adminAlert, bool) {
-	switch class {
-	case media.ClassExtractorBroken:
+// alertKind is the admin alert a failure class raises, if any.
+type alertKind int
+
+const (
+	alertNone alertKind = iota
+	// alertExtractor: yt-dlp cannot read Instagram's pages.
+	alertExtractor
+	// alertCookies: Instagram rejects the configured session cookies.
+	alertCookies
+)
+
+// alertFor returns the admin alert of a kind, for a failure caused by cause.
+func (ic *Connector) alertFor(kind alertKind, cause error) (adminAlert, bool) {
+	switch kind {
+	case alertExtractor:
 		return adminAlert{"igbridge_extractor_alert", fmt.Sprintf("⚠️ Instagram links are failing: yt-dlp (%s) "+
 			"cannot read Instagram's pages any more (%s). Update yt-dlp; until then every link fails.",
 			ic.extractorStatus.Version, cause)}, true
-	case media.ClassCookiesInvalid:
+	case alertCookies:
 		return adminAlert{"igbridge_cookies_alert", "⚠️ Instagram no longer accepts the bridge's login " +
 			"(network.cookies_file): export fresh cookies of the account and restart the bridge. " +
 			"Until then, stories and private posts fail."}, true

@@ -76,26 +76,32 @@ func (mc *mediaCache) Put(ctx context.Context, postKey string, encrypted bool, p
 	return nil
 }
 
-// Failure returns the error class of a recent failure to fetch the post, or "".
-func (mc *mediaCache) Failure(ctx context.Context, postKey string) (media.ErrorClass, error) {
+// Failure returns the recent failure to fetch the post, or nil.
+func (mc *mediaCache) Failure(ctx context.Context, postKey string) (*cachedFailure, error) {
 	var class string
+	var checkedAt, expiresAt int64
 	err := mc.db.QueryRow(ctx,
-		"SELECT error_class FROM igbridge_fetch_failure WHERE post_key=$1 AND expires_at>$2",
+		"SELECT error_class, checked_at, expires_at FROM igbridge_fetch_failure WHERE post_key=$1 AND expires_at>$2",
 		postKey, time.Now().UnixMilli(),
-	).Scan(&class)
+	).Scan(&class, &checkedAt, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return nil, nil
 	} else if err != nil {
-		return "", fmt.Errorf("failed to read failure cache: %w", err)
+		return nil, fmt.Errorf("failed to read failure cache: %w", err)
 	}
-	return media.ErrorClass(class), nil
+	return &cachedFailure{
+		class:     failureClass(class),
+		checkedAt: time.UnixMilli(checkedAt),
+		expiresAt: time.UnixMilli(expiresAt),
+	}, nil
 }
 
-func (mc *mediaCache) PutFailure(ctx context.Context, postKey string, class media.ErrorClass, ttl time.Duration) error {
+func (mc *mediaCache) PutFailure(ctx context.Context, postKey string, class failureClass, ttl time.Duration) error {
+	now := time.Now()
 	_, err := mc.db.Exec(ctx, `
-		INSERT INTO igbridge_fetch_failure (post_key, error_class, expires_at) VALUES ($1, $2, $3)
-		ON CONFLICT (post_key) DO UPDATE SET error_class=excluded.error_class, expires_at=excluded.expires_at
-	`, postKey, string(class), time.Now().Add(ttl).UnixMilli())
+		INSERT INTO igbridge_fetch_failure (post_key, error_class, checked_at, expires_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (post_key) DO UPDATE SET error_class=excluded.error_class, checked_at=excluded.checked_at, expires_at=excluded.expires_at
+	`, postKey, string(class), now.UnixMilli(), now.Add(ttl).UnixMilli())
 	if err != nil {
 		return fmt.Errorf("failed to write failure cache: %w", err)
 	}

@@ -118,15 +118,24 @@ func (ic *Connector) cmdStatus(ce *commands.Event) {
 		ce.Log.Err(err).Msg("Failed to count cached posts")
 	}
 	var out strings.Builder
+	// What most needs the reader's attention comes first.
+	if problem, err := ic.instagramTrouble(ce.Ctx); err != nil {
+		ce.Log.Err(err).Msg("Failed to read recent links")
+	} else if problem != "" {
+		fmt.Fprintf(&out, "⚠️ %s; new links will likely fail until it answers again.\n", problem)
+	}
+	if until := ic.pacer.CooldownUntil(); until.After(time.Now()) {
+		fmt.Fprintf(&out, "⚠️ Instagram is rate-limiting the bridge: paused until %s\n", until.UTC().Format(time.TimeOnly+" MST"))
+	}
 	fmt.Fprintf(&out, "* Watched rooms: %d (%d answering links)\n", watched, enabled)
 	fmt.Fprintf(&out, "* Links answered: %d, failed: %d, waiting: %d, in progress: %d\n",
 		counts.Done, counts.Failed, counts.Pending, counts.Running)
+	if counts.Repeated > 0 {
+		fmt.Fprintf(&out, "* Repeats of recently failed links, answered without asking Instagram: %d\n", counts.Repeated)
+	}
 	fmt.Fprintf(&out, "* Last 15 minutes: %d of %d links failed\n", counts.RecentFailures, counts.RecentTotal)
 	fmt.Fprintf(&out, "* Cached posts: %d\n", cached)
 	fmt.Fprintf(&out, "* yt-dlp: %s\n", ic.extractorStatus)
-	if until := ic.pacer.CooldownUntil(); until.After(time.Now()) {
-		fmt.Fprintf(&out, "* Instagram is rate-limiting the bridge: paused until %s\n", until.UTC().Format(time.TimeOnly+" MST"))
-	}
 	if room, err := ic.rooms.Get(ce.Ctx, ce.RoomID); err == nil && room != nil {
 		fmt.Fprintf(&out, "* This room: links are %s\n", enabledWord(room.Enabled))
 	}

@@ -65,6 +65,11 @@ func (ic *Connector) healthReport(ctx context.Context) health.Report {
 	} else {
 		report.Queue = health.NewQueue(counts.Pending, counts.Running, counts.RecentFailures, counts.RecentTotal, queue.RecentWindow)
 	}
+	if problem, err := ic.instagramTrouble(ctx); err != nil {
+		ic.Bridge.Log.Err(err).Msg("Failed to read recent links for the health report")
+	} else {
+		report.Instagram = &health.Instagram{Problem: problem}
+	}
 	return report
 }
 

@@ -10,7 +10,6 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/igbridge/igbridge/pkg/media"
 	"github.com/igbridge/igbridge/pkg/queue"
 )
 
@@ -18,13 +17,17 @@ import (
 var errRedacted = errors.New("the message was redacted")
 
 // cachedFailure is a failure answered from the failure cache, without asking Instagram.
-type cachedFailure struct{ class media.ErrorClass }
+type cachedFailure struct {
+	class     failureClass
+	checkedAt time.Time // when the link failed
+	expiresAt time.Time // when the bridge will ask Instagram again
+}
 
 func (cf *cachedFailure) Error() string { return "recently failed: " + string(cf.class) }
 
 // handleJob answers one link; it is the queue's handler. Everything it sends carries transaction
 // IDs derived from the job and is recorded after sending, so a job resumed after a crash neither
-// repeats nor loses a part.
+// repeats nor loses a part. The queue logs the outcome.
 func (ic *Connector) handleJob(ctx context.Context, job *queue.Job) queue.Result {
 	// The queue's logger already names the job, its room, event and attempt.
 	log := zerolog.Ctx(ctx).With().Str("link", job.LinkURL).Logger()
@@ -36,7 +39,6 @@ func (ic *Connector) handleJob(ctx context.Context, job *queue.Job) queue.Result
 		err = ic.sendPost(ctx, job, pp)
 	}
 	if err == nil {
-		log.Debug().Msg("Answered link")
 		ic.metrics.Replied(time.Since(job.CreatedAt))
 		ic.metrics.JobAttempt(queue.Done.String(), "")
 		return queue.Result{Outcome: queue.Done}
@@ -49,88 +51,37 @@ func (ic *Connector) handleJob(ctx context.Context, job *queue.Job) queue.Result
 	return res
 }
 
-// failed decides what a failure means: a retry for what may pass (rate limits, network, the
-// homeserver), otherwise one line in the room.
+// failed decides what a failure means, from the failure table: a retry for what may pass unless
+// this is the last attempt, otherwise one line in the room, and a cache entry and an admin alert
+// where the table says so.
 func (ic *Connector) failed(ctx context.Context, job *queue.Job, err error) queue.Result {
-	log := zerolog.Ctx(ctx)
 	var cached *cachedFailure
 	switch {
+	case ctx.Err() != nil:
+		// Shutting down: the queue runs the job again at the next start.
+		return queue.Result{Outcome: queue.Retry, Err: err}
 	case errors.Is(err, errRedacted):
 		ic.redactReplies(ctx, job.RoomID, job.EventID)
-		return queue.Result{Outcome: queue.Cancelled}
+		return queue.Result{Outcome: queue.Cancelled, Err: err}
 	case errors.As(err, &cached):
-		ic.sendFailureNotice(ctx, job, cached.class.UserMessage())
-		return queue.Result{Outcome: queue.Failed, ErrorClass: string(cached.class)}
+		ic.sendFailureNotice(ctx, job, policyFor(cached.class).cachedLine(cached.checkedAt, cached.expiresAt, time.Now()))
+		return queue.Result{Outcome: queue.Repeated, ErrorClass: string(cached.class), Err: err}
 	}
-	class := failureClass(err)
-	if retryable(class) && job.Attempts < ic.Config.Retry.MaxAttempts && ctx.Err() == nil {
-		log.Warn().Err(err).Str("error_class", class).Msg("Link failed, will retry")
-		return queue.Result{Outcome: queue.Retry, ErrorClass: class}
+	class := classify(err)
+	policy := policyFor(class)
+	if policy.retryable && !job.LastAttempt {
+		return queue.Result{Outcome: queue.Retry, ErrorClass: string(class), Err: err}
 	}
-	log.Warn().Err(err).Str("error_class", class).Msg("Failed to answer link")
-	if mediaClass := media.ClassOf(err); mediaClass != "" || errors.Is(err, media.ErrShareUnresolved) {
-		ttl := ic.Config.Cache.FailureTTL
-		if retryable(class) {
-			ttl = ic.Config.Cache.TransientFailureTTL
-		}
-		if err := ic.cache.PutFailure(ctx, job.LinkKey, media.ErrorClass(class), ttl); err != nil {
-			log.Err(err).Msg("Failed to remember the failure")
-		}
-		if alert, ok := ic.alertFor(mediaClass, err); ok {
-			ic.alertAdmins(ctx, alert)
+	if ttl := policy.cache.ttl(ic.Config.Cache); ttl > 0 {
+		if err := ic.cache.PutFailure(ctx, job.LinkKey, class, ttl); err != nil {
+			zerolog.Ctx(ctx).Err(err).Msg("Failed to remember the failure")
 		}
 	}
-	ic.sendFailureNotice(ctx, job, failureMessage(err))
-	return queue.Result{Outcome: queue.Failed, ErrorClass: class}
-}
-
-// retryable reports whether a failure class may pass by itself.
-func retryable(class string) bool {
-	switch media.ErrorClass(class) {
-	case media.ClassRateLimited, media.ClassNetwork, media.ClassTimeout:
-		return true
+	if alert, ok := ic.alertFor(policy.alert, err); ok {
+		ic.alertAdmins(ctx, alert)
 	}
-	return class == classMatrix
-}
-
-// classMatrix is the class of failures on the Matrix side (upload, send), usually the homeserver
-// being away for a moment.
-const classMatrix = "matrix"
-
-// failureClass is the class recorded for a failed job.
-func failureClass(err error) string {
-	var sendErr *matrixError
-	switch {
-	case media.ClassOf(err) != "":
-		return string(media.ClassOf(err))
-	case errors.Is(err, media.ErrShareUnresolved):
-		return "share_unresolved"
-	case errors.Is(err, media.ErrInvalidLink):
-		return "invalid_link"
-	case errors.As(err, &sendErr):
-		return classMatrix
-	}
-	return "internal"
-}
-
-// failureMessage is the one line the room sees for a failed link.
-func failureMessage(err error) string {
-	switch {
-	case errors.Is(err, media.ErrShareUnresolved):
-		return "This share link does not lead to a public post."
-	case errors.Is(err, media.ErrHostNotAllowed):
-		return "Instagram pointed to media outside its CDN; it was not downloaded."
-	case errors.Is(err, media.ErrInvalidLink):
-		return "This is not a link to an Instagram post."
-	}
-	if class := media.ClassOf(err); class != "" {
-		return class.UserMessage()
-	}
-	var sendErr *matrixError
-	if errors.As(err, &sendErr) {
-		return "The homeserver did not take the media; try again later."
-	}
-	return "Something went wrong while fetching this post."
+	ic.sendFailureNotice(ctx, job, policy.line(job.Attempts, ic.pacer.CooldownUntil()))
+	return queue.Result{Outcome: queue.Failed, ErrorClass: string(class), Err: err}
 }
 
 // matrixError marks failures of the homeserver while uploading or sending.

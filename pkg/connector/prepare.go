@@ -26,10 +26,10 @@ func (ic *Connector) preparedPostFor(ctx context.Context, job *queue.Job) (*prep
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", media.ErrInvalidLink, job.LinkURL)
 	}
-	if class, err := ic.cache.Failure(ctx, job.LinkKey); err != nil {
+	if cached, err := ic.cache.Failure(ctx, job.LinkKey); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to read the failure cache")
-	} else if class != "" {
-		return nil, &cachedFailure{class: class}
+	} else if cached != nil {
+		return nil, cached
 	}
 	if link.Kind == media.LinkShare {
 		var err error

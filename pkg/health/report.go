@@ -46,7 +46,15 @@ type Report struct {
 	// Extractor and Queue are known once the bridge has started.
 	Extractor *Extractor `json:"extractor,omitempty"`
 	Queue     *Queue     `json:"queue,omitempty"`
+	Instagram *Instagram `json:"instagram,omitempty"`
 	Cooldown  Cooldown   `json:"cooldown"`
+}
+
+// Instagram is what the most recent links say about Instagram.
+type Instagram struct {
+	// Problem says why Instagram seems unreachable or to be blocking the bridge; "" when the
+	// recent links do not say so.
+	Problem string `json:"problem,omitzero"`
 }
 
 // Homeserver is what the last checks of the homeserver's /_matrix/client/versions found.
@@ -135,6 +143,10 @@ func (r *Report) Decide(limits Limits) {
 			degraded = append(degraded, fmt.Sprintf("%d of the last %d links failed within %s",
 				q.RecentFailed, q.RecentTotal, q.RecentWindow))
 		}
+	}
+	if ig := r.Instagram; ig != nil && ig.Problem != "" {
+		// Degraded: links fail until Instagram answers again, which no restart brings about.
+		degraded = append(degraded, ig.Problem)
 	}
 	if r.Cooldown.Active {
 		degraded = append(degraded, "Instagram is rate-limiting the bridge; paused until "+

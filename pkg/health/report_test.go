@@ -51,6 +51,10 @@ func TestDecide(t *testing.T) {
 			Healthy, http.StatusOK, nil},
 		{"all of too few links fail", with(func(r *Report) { r.Queue = NewQueue(0, 0, 9, 9, 15*time.Minute) }),
 			Healthy, http.StatusOK, nil},
+		{"Instagram unreachable", with(func(r *Report) {
+			r.Instagram = &Instagram{Problem: "Instagram could not be reached for 3 of the last 3 links"}
+		}), Degraded, http.StatusOK, []string{"Instagram could not be reached for 3 of the last 3 links"}},
+		{"Instagram answers", with(func(r *Report) { r.Instagram = &Instagram{} }), Healthy, http.StatusOK, nil},
 		{"cool-down", with(func(r *Report) { r.Cooldown = Cooldown{Active: true, Until: now.Add(time.Minute)} }),
 			Degraded, http.StatusOK, []string{"rate-limiting the bridge; paused until"}},
 		{"cool-down and homeserver away", with(func(r *Report) {

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// ErrorClass is what went wrong fetching a post, coarse enough to pick an answer and a retry policy.
+// ErrorClass is what went wrong fetching a post, coarse enough to pick an answer and a retry
+// policy; the connector's failure table maps each class to both.
 type ErrorClass string
 
 const (
@@ -86,38 +87,6 @@ func ClassOf(err error) ErrorClass {
 		return ClassTooLarge
 	}
 	return ""
-}
-
-// UserMessage returns one short line for the room.
-func (c ErrorClass) UserMessage() string {
-	switch c {
-	case ClassPrivate:
-		return "This post is private."
-	case ClassLoginRequired:
-		return "Instagram requires a login to see this post."
-	case ClassNotFound:
-		return "This post does not exist or was removed."
-	case ClassRateLimited:
-		return "Instagram is rate-limiting the bridge; try again later."
-	case ClassNoMedia:
-		return "This post has no media."
-	case ClassExtractorBroken:
-		return "The Instagram extractor is broken; the operator has been told."
-	case ClassCookiesInvalid:
-		return "The bridge's Instagram login has expired; the operator has been told."
-	case ClassTimeout:
-		return "Instagram took too long to answer; try again later."
-	case ClassNetwork:
-		return "The bridge could not reach Instagram; try again later."
-	case ClassTooLarge:
-		return "The media is too large to post here."
-	case ClassUnavailable:
-		return "This post is not available."
-	case ClassBadOutput:
-		return "The bridge could not read Instagram's answer; try again later."
-	default:
-		return "The bridge could not fetch this post."
-	}
 }
 
 // TooLargeError is a media file over the size limit.

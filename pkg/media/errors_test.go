@@ -116,26 +116,6 @@ var allClasses = []ErrorClass{
 	ClassCookiesInvalid, ClassTimeout, ClassNetwork, ClassTooLarge, ClassUnavailable, ClassBadOutput,
 }
 
-func TestUserMessageOneLine(t *testing.T) {
-	t.Parallel()
-	fallback := ErrorClass("").UserMessage()
-	seen := make(map[string]ErrorClass)
-	for _, c := range allClasses {
-		msg := c.UserMessage()
-		switch {
-		case msg == "" || strings.ContainsAny(msg, "\r\n") || len(msg) > 100:
-			t.Errorf("%s: UserMessage %q is not one short line", c, msg)
-		case !strings.HasSuffix(msg, "."):
-			t.Errorf("%s: UserMessage %q is not a sentence", c, msg)
-		case msg == fallback:
-			t.Errorf("%s: UserMessage falls back to the generic message", c)
-		case seen[msg] != "":
-			t.Errorf("%s and %s share the UserMessage %q", c, seen[msg], msg)
-		}
-		seen[msg] = c
-	}
-}
-
 func TestFetchErrorIs(t *testing.T) {
 	t.Parallel()
 	sentinels := map[ErrorClass]error{

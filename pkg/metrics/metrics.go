@@ -34,7 +34,8 @@ func New(state State) *Metrics {
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "igbridge_jobs_total",
 			Help: "Attempts at answering a link, by outcome (done, failed and cancelled end the link; " +
-				"retry means another attempt follows) and error class.",
+				"retry means another attempt follows; repeated is a link answered with its recent failure " +
+				"without asking Instagram, not counted as failed again) and error class.",
 		}, []string{"outcome", "error_class"}),
 		fetchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "igbridge_fetch_duration_seconds",

@@ -17,7 +17,10 @@ type Job struct {
 	LinkKey    string // dedup key of the link, e.g. "post:Abc"
 	LinkURL    string
 	Attempts   int // attempts already started, including the current one
-	CreatedAt  time.Time
+	// LastAttempt is set on the attempt after which a Retry becomes Failed: the queue decides,
+	// so that a handler can answer for good instead of asking for a retry that will not come.
+	LastAttempt bool
+	CreatedAt   time.Time
 }
 
 // Outcome is what became of one attempt at a job.
@@ -32,6 +35,9 @@ const (
 	// Cancelled means the job should no longer be answered (the message is gone, answering was
 	// turned off).
 	Cancelled
+	// Repeated means the job failed as another job for the same link did a moment ago, without
+	// trying again; it is kept apart from Failed so that the failure is counted once.
+	Repeated
 )
 
 func (o Outcome) String() string {
@@ -44,6 +50,8 @@ func (o Outcome) String() string {
 		return "failed"
 	case Cancelled:
 		return "cancelled"
+	case Repeated:
+		return "repeated"
 	default:
 		return "invalid"
 	}
@@ -64,6 +72,8 @@ type Result struct {
 	ErrorClass string // why it failed or will be retried, e.g. "rate_limited"; kept with the job
 	// RetryAfter is the wait before the next attempt of a Retry; 0 means the queue's backoff.
 	RetryAfter time.Duration
+	// Err is why the attempt did not succeed, for the one log line of its outcome.
+	Err error
 }
 
 // Handler answers one job. Its context is cancelled when the queue stops.
@@ -76,4 +86,5 @@ const (
 	stateDone      = "done"
 	stateFailed    = "failed"
 	stateCancelled = "cancelled"
+	stateRepeated  = "repeated"
 )

@@ -19,7 +19,7 @@ func (q *Queue) Prune(ctx context.Context) (int, error) {
 		res, err := q.db.Exec(ctx, `
 			DELETE FROM igbridge_queue_job WHERE id IN (
 				SELECT id FROM igbridge_queue_job
-				WHERE finished_at < $1 AND state IN ('done', 'failed', 'cancelled')
+				WHERE finished_at < $1 AND state IN ('done', 'failed', 'cancelled', 'repeated')
 				LIMIT $2
 			)
 		`, cutoff, pruneBatch)

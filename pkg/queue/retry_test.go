@@ -68,8 +68,8 @@ func TestRetryExhausted(t *testing.T) {
 		jobID := mustAdd(t, q, Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
 		start(t, q)
 		for attempt := 1; attempt <= 3; attempt++ {
-			if job := rec.next(t); job.Attempts != attempt {
-				t.Fatalf("attempt %d started as attempt %d", attempt, job.Attempts)
+			if job := rec.next(t); job.Attempts != attempt || job.LastAttempt != (attempt == 3) {
+				t.Fatalf("attempt %d started as attempt %d, last %v", attempt, job.Attempts, job.LastAttempt)
 			}
 			rec.finish(jobID, Result{Outcome: Retry, ErrorClass: "rate_limited", RetryAfter: time.Second})
 			if attempt < 3 {

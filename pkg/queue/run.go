@@ -46,6 +46,7 @@ func (q *Queue) record(ctx context.Context, job *Job, res Result, stopping bool)
 	log := zerolog.Ctx(ctx).With().
 		Stringer("outcome", res.Outcome).
 		Str("error_class", res.ErrorClass).
+		AnErr("error", res.Err).
 		Logger()
 	switch {
 	case stopping && res.Outcome != Done:
@@ -54,7 +55,7 @@ func (q *Queue) record(ctx context.Context, job *Job, res Result, stopping bool)
 	case res.Outcome == Done:
 		log.Debug().Msg("Job done")
 		return q.finish(ctx, job.ID, stateDone, res.ErrorClass)
-	case res.Outcome == Retry && job.Attempts < q.cfg.MaxAttempts:
+	case res.Outcome == Retry && !job.LastAttempt:
 		delay := res.RetryAfter
 		if delay <= 0 {
 			delay = Backoff(q.cfg.BackoffBase, q.cfg.BackoffMax, job.Attempts, rand.Float64)
@@ -65,6 +66,9 @@ func (q *Queue) record(ctx context.Context, job *Job, res Result, stopping bool)
 	case res.Outcome == Retry, res.Outcome == Failed:
 		log.Warn().Msg("Job failed")
 		return q.finish(ctx, job.ID, stateFailed, res.ErrorClass)
+	case res.Outcome == Repeated:
+		log.Info().Msg("Job failed again like the link's last job")
+		return q.finish(ctx, job.ID, stateRepeated, res.ErrorClass)
 	case res.Outcome == Cancelled:
 		log.Debug().Msg("Job cancelled by its handler")
 		return q.finish(ctx, job.ID, stateCancelled, res.ErrorClass)

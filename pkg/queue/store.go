@@ -104,6 +104,7 @@ func (q *Queue) claim(ctx context.Context, jobID int64) (*Job, error) {
 		return nil, fmt.Errorf("failed to start job: %w", err)
 	}
 	job.ThreadRoot = id.EventID(threadRoot)
+	job.LastAttempt = job.Attempts >= q.cfg.MaxAttempts
 	job.CreatedAt = time.UnixMilli(createdAt)
 	return &job, nil
 }

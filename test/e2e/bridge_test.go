@@ -152,11 +152,11 @@ func TestBridge(t *testing.T) {
 	t.Run("Failures", func(t *testing.T) {
 		roomID := e.watchedRoom(t, alice)
 		cases := []struct{ code, want string }{
-			{fakeig.CodePrivate, "This post is private."},
-			{fakeig.CodeNotFound, "This post does not exist or was removed."},
-			{fakeig.CodeRateLimited, "rate-limiting"},
-			{fakeig.CodeLoginWall, "requires a login"},
-			{fakeig.CodeRestricted, "requires a login"},
+			{fakeig.CodePrivate, "This post is private; the bridge can only fetch public posts."},
+			{fakeig.CodeNotFound, "This post does not exist or was removed; check the link."},
+			{fakeig.CodeRateLimited, "Instagram is limiting the bridge (tried 3 times)"},
+			{fakeig.CodeLoginWall, "Instagram asks for a login for this post"},
+			{fakeig.CodeRestricted, "Instagram asks for a login for this post"},
 			{fakeig.CodeHostile, "outside its CDN"},
 		}
 		for _, tc := range cases {

@@ -24,7 +24,7 @@ func TestLoginWallIsThePostsFailure(t *testing.T) {
 	wallID := alice.SendText(t, roomA, "https://www.instagram.com/p/"+fakeig.CodeLoginWall+"/")
 	got := waitReplies(t, alice, roomA, wallID, 1)
 	content := got[0].Content.AsMessage()
-	if got[0].Sender != e.bot || content.MsgType != event.MsgNotice || content.Body != "Instagram requires a login to see this post." {
+	if got[0].Sender != e.bot || content.MsgType != event.MsgNotice || content.Body != "Instagram asks for a login for this post; the bridge can only fetch public posts." {
 		t.Fatalf("login wall: got %s %q from %s, want the one-line notice from the bot", content.MsgType, content.Body, got[0].Sender)
 	}
 	if n := e.ig.CountRequests("www.instagram.com", "/p/"+fakeig.CodeLoginWall); n != 1 {

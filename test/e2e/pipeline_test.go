@@ -299,7 +299,7 @@ func TestExtractorBrokenAlert(t *testing.T) {
 	roomID := e.watchedRoom(t, alice)
 	for i := range 2 {
 		_, got := sendAndWait(t, alice, roomID, postURL(fakeig.BulkCode(i)), 1)
-		mustContain(t, "notice", got[0].Content.AsMessage().Body, "extractor")
+		mustContain(t, "notice", got[0].Content.AsMessage().Body, "The bridge cannot read Instagram's pages at the moment; its operator has been told.")
 	}
 	e.settle(t, admin, adminRoom)
 	var alerts int
