@@ -124,6 +124,7 @@ func (ic *Connector) cmdStatus(ce *commands.Event) {
 	fmt.Fprintf(&out, "* Last 15 minutes: %d of %d links failed\n", counts.RecentFailures, counts.RecentTotal)
 	fmt.Fprintf(&out, "* Cached posts: %d\n", cached)
 	fmt.Fprintf(&out, "* yt-dlp: %s\n", ic.extractorStatus)
+	fmt.Fprintf(&out, "* ffmpeg: %s\n", ic.ffmpegStatus())
 	if until := ic.pacer.CooldownUntil(); until.After(time.Now()) {
 		fmt.Fprintf(&out, "* Instagram is rate-limiting the bridge: paused until %s\n", until.UTC().Format(time.TimeOnly+" MST"))
 	}
