@@ -87,6 +87,7 @@ func defaultFixtures() []*Fixture {
 		reel(CodeEmptyMedia, "Empty media response", BehaviorEmptyMedia),
 		reel(CodeSlow, "Slow post caption", BehaviorOK),
 		post(CodeHostile, "evilcorp", "Evil Corp", "666", "Totally legit clip", 1700000400, BehaviorOK, hostile),
+		post(CodeFormats, "instagram", "Instagram", "25025320", "One clip in several formats", 1700000700, BehaviorOK, realItem()),
 		post(CodeHTTPMedia, "plainhttp", "Plain HTTP", "8080", "Served over http", 1700000500, BehaviorOK, httpMedia),
 		{
 			Code: StoryCode, PK: StoryID, Username: StoryUser, FullName: "Story OK", UserPK: StoryUserPK,

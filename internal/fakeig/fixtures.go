@@ -106,6 +106,8 @@ type FixtureItem struct {
 
 	// DASH representations listed in video_dash_manifest ("" for none).
 	dashVideo, dashAudio string
+	// real makes the item CodeFormats's video: RealFormats instead of synthetic files.
+	real bool
 }
 
 // clone returns a deep copy so callers cannot change the fake's fixtures.

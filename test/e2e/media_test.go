@@ -1,0 +1,180 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"maunium.net/go/mautrix/event"
+
+	"github.com/igbridge/igbridge/internal/fakeig"
+	"github.com/igbridge/igbridge/internal/tesths"
+)
+
+// mediaEnv starts a set-up whose homeserver takes uploads up to limit bytes, posts CodeFormats
+// in a watched room and returns the set-up with the reply.
+func mediaEnv(t *testing.T, limit int64, network map[string]any) (*env, *tesths.Client, *event.Event) {
+	t.Helper()
+	e := startEnv(t, envOptions{maxUpload: limit, network: network})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	_, got := sendAndWait(t, alice, roomID, fakeig.ReelURL(fakeig.CodeFormats), 1)
+	return e, alice, got[0]
+}
+
+// downloadVideo saves a reply's media to a file for ffprobe.
+func downloadVideo(t *testing.T, c *tesths.Client, evt *event.Event) string {
+	t.Helper()
+	content := evt.Content.AsMessage()
+	if content.MsgType != event.MsgVideo {
+		t.Fatalf("msgtype = %s (%q), want m.video", content.MsgType, content.Body)
+	}
+	path := filepath.Join(t.TempDir(), "video.mp4")
+	if err := os.WriteFile(path, c.DownloadMedia(t, content.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// probed is what ffprobe says of a file.
+type probed struct {
+	Streams []struct {
+		CodecType string `json:"codec_type"`
+		CodecName string `json:"codec_name"`
+		Width     int    `json:"width"`
+		Height    int    `json:"height"`
+	} `json:"streams"`
+	Format struct {
+		Duration string `json:"duration"`
+		Size     string `json:"size"`
+	} `json:"format"`
+}
+
+func ffprobe(t *testing.T, path string) probed {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries",
+		"stream=codec_type,codec_name,width,height:format=duration,size", "-of", "json", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe failed: %v", err)
+	}
+	var p probed
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatalf("failed to parse ffprobe output: %v", err)
+	}
+	return p
+}
+
+// hasStreams checks that a file has an H.264 video stream of w x h and an AAC audio stream.
+func (p probed) check(t *testing.T, w, h int) {
+	t.Helper()
+	var video, audio bool
+	for _, s := range p.Streams {
+		switch s.CodecType {
+		case "video":
+			video = s.CodecName == "h264" && (w == 0 || s.Width == w && s.Height == h)
+		case "audio":
+			audio = s.CodecName == "aac"
+		}
+	}
+	if !video || !audio {
+		t.Fatalf("streams = %+v, want h264 %dx%d and aac", p.Streams, w, h)
+	}
+}
+
+func (p probed) duration(t *testing.T) float64 {
+	t.Helper()
+	d, err := strconv.ParseFloat(p.Format.Duration, 64)
+	if err != nil {
+		t.Fatalf("ffprobe duration %q: %v", p.Format.Duration, err)
+	}
+	return d
+}
+
+func TestMediaFormats(t *testing.T) {
+	sizes := fakeig.RealMedia(t)
+	formats := fakeig.RealFormats()
+	pair := sizes["DashVideo"] + sizes["DashAudio"]
+	if !(sizes["P240"] < sizes["P360"] && sizes["P360"] < pair && pair*103/100 < sizes["P480"]) {
+		t.Fatalf("generated sizes are not in the order the tests need: %v", sizes)
+	}
+
+	t.Run("BestThatFits", func(t *testing.T) {
+		// P360 fits, the DASH pair (known from the manifest) and P480 do not.
+		limit := (sizes["P360"] + pair) / 2
+		e, alice, evt := mediaEnv(t, limit, nil)
+		e.checkMedia(t, alice, evt, formats["P360"].URL)
+		info := evt.Content.AsMessage().Info
+		if info.Width != 480 || info.Height != 360 || info.Duration != 3000 {
+			t.Fatalf("info = %+v, want 480x360 3000 ms", info)
+		}
+		ffprobe(t, downloadVideo(t, alice, evt)).check(t, 480, 360)
+		for _, name := range []string{"DashVideo", "DashAudio"} {
+			if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats[name].URL)); n != 0 {
+				t.Fatalf("%s, known to be too large, was requested %d times", name, n)
+			}
+		}
+		if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats["P240"].URL)); n != 0 {
+			t.Fatalf("P240 was requested although P360 fits")
+		}
+	})
+
+	t.Run("LargestWithoutLimit", func(t *testing.T) {
+		// Everything fits: the largest progressive file, with as many pixels as the pair.
+		e, alice, evt := mediaEnv(t, 0, nil)
+		e.checkMedia(t, alice, evt, formats["P480"].URL)
+	})
+
+	t.Run("DASHMerge", func(t *testing.T) {
+		// The pair fits, P480 does not: the merged pair has more pixels than P360.
+		limit := (pair*103/100 + sizes["P480"]) / 2
+		e, alice, evt := mediaEnv(t, limit, nil)
+		path := downloadVideo(t, alice, evt)
+		p := ffprobe(t, path)
+		p.check(t, 640, 480)
+		if d := p.duration(t); d < fakeig.RealDuration-0.5 || d > fakeig.RealDuration+0.5 {
+			t.Fatalf("merged duration %.2f s, want %.1f s", d, fakeig.RealDuration)
+		}
+		info := evt.Content.AsMessage().Info
+		st, _ := os.Stat(path)
+		if info.Width != 640 || info.Height != 480 || int64(info.Size) != st.Size() || st.Size() > limit {
+			t.Fatalf("info = %+v, file %d bytes, limit %d", info, st.Size(), limit)
+		}
+		if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats["DashVideo"].URL)); n != 1 {
+			t.Fatalf("DASH video requested %d times, want 1", n)
+		}
+		assertNoTempFiles(t, e)
+	})
+
+	t.Run("NoFFmpeg", func(t *testing.T) {
+		// The limit of DASHMerge, but no ffmpeg: no merge, the best single file.
+		limit := (pair*103/100 + sizes["P480"]) / 2
+		e, alice, evt := mediaEnv(t, limit, map[string]any{"media": map[string]any{"ffmpeg": "/nonexistent/ffmpeg"}})
+		e.checkMedia(t, alice, evt, formats["P360"].URL)
+		roomID := evt.RoomID
+		status := e.commandAnswer(t, alice, roomID, "!ig status", "* Watched rooms")
+		mustContain(t, "status", status.Body, "* ffmpeg: not found: merging and transcoding are off")
+		mustContain(t, "log", e.logBuf.String(), "ffmpeg not found: merging DASH formats and transcoding are off")
+	})
+}
+
+// pathOf is a CDN URL's path, for request counts.
+func pathOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		panic(err)
+	}
+	return u.Path
+}
+
+// assertNoTempFiles checks that the bridge left no media files in its scratch directory.
+func assertNoTempFiles(t *testing.T, e *env) {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "igbridge-ytdlp-"+strconv.Itoa(e.proc.Process.Pid)+"-*", "media-*"))
+	if len(matches) != 0 {
+		t.Fatalf("temporary media files left: %v", matches)
+	}
+}
