@@ -54,7 +54,7 @@ func defaultFixtures() []*Fixture {
 		}
 	}
 
-	huge := videoItem(CodeHuge, 1, 640, 360, 60.0)
+	huge := videoItem(CodeHuge, 1, 640, 360, 1200.0)
 	huge.Size = HugeSize
 
 	hostile := videoItem(CodeHostile, 1, 320, 240, 2.0)

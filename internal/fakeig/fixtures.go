@@ -10,7 +10,8 @@ const (
 	CodeCarousel = "Carousel01"
 	// CodeBigCarousel is a carousel of 12 items (every 4th a video), for max_items caps.
 	CodeBigCarousel = "BigCarou01"
-	// CodeHuge is a video whose file is HugeSize bytes.
+	// CodeHuge is a 20-minute video whose file is HugeSize bytes: too large to upload and too
+	// long to re-encode (the bridge's default cap is 10 minutes).
 	CodeHuge = "HugeVid001"
 	// CodePrivate is longer than 28 characters, which yt-dlp treats as a private
 	// post when logged out; with the valid cookies it is served like a reel.

@@ -114,14 +114,14 @@ func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link
 	}
 	limit := ic.maxFileSize.Load()
 	for i, item := range post.Items {
-		content, err := ic.uploadItem(ctx, uploader, roomID, post.ID, i, item, limit)
+		prepared, err := ic.uploadItem(ctx, uploader, roomID, post.ID, i, item, limit)
 		var tooLarge *media.TooLargeError
 		if errors.As(err, &tooLarge) {
 			pp.Items = append(pp.Items, preparedItem{TooLarge: tooLarge})
 		} else if err != nil {
 			return nil, fmt.Errorf("failed to prepare item %d: %w", i+1, err)
 		} else {
-			pp.Items = append(pp.Items, preparedItem{Content: content})
+			pp.Items = append(pp.Items, prepared)
 		}
 	}
 	ic.metrics.Fetched(time.Since(start))
@@ -149,8 +149,8 @@ func (ic *Connector) ghostFor(ctx context.Context, username, fullName string) *b
 	return ghost
 }
 
-// uploadItem downloads one item and uploads it; the result is the media part of its message.
-func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, postID string, index int, item media.Item, limit int64) (*event.MessageEventContent, error) {
+// uploadItem downloads one item and uploads it; the result holds the media part of its message.
+func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, postID string, index int, item media.Item, limit int64) (preparedItem, error) {
 	name := fmt.Sprintf("%s_%d", postID, index+1)
 	var upload *uploaded
 	var err error
@@ -160,7 +160,7 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 		upload, err = ic.upload(ctx, uploader, roomID, item, limit, name)
 	}
 	if err != nil {
-		return nil, err
+		return preparedItem{}, err
 	}
 	content := &event.MessageEventContent{
 		MsgType:  event.MsgImage,
@@ -179,7 +179,7 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 		content.Info.Duration = int(item.Duration.Milliseconds())
 		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, limit, name)
 	}
-	return content, nil
+	return preparedItem{Content: content, Reduced: upload.Reduced}, nil
 }
 
 // addThumbnail attaches the video's still image; a video without one is still worth posting.

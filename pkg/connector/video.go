@@ -15,8 +15,8 @@ import (
 )
 
 // uploadVideo uploads the best format of a video that fits under limit (see media.Choices),
-// trying the next one while the homeserver or the CDN says a file is too large. When none fits,
-// the error is a *media.TooLargeError.
+// trying the next one while the homeserver or the CDN says a file is too large, and a re-encode
+// when none fits. When even that is not possible, the error is a *media.TooLargeError.
 func (ic *Connector) uploadVideo(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, item media.Item, limit int64, name string) (*uploaded, error) {
 	log := zerolog.Ctx(ctx)
 	choices := media.Choices(item.Formats, limit, ic.ffmpeg != nil)
@@ -37,6 +37,19 @@ func (ic *Connector) uploadVideo(ctx context.Context, uploader bridgev2.MatrixAP
 		}
 		log.Debug().Str("format", c.Video.ID).Bool("merged", c.Merged()).Int64("size", res.Size).Msg("Uploaded video")
 		return res, nil
+	}
+	res, err := ic.uploadTranscoded(ctx, uploader, roomID, item, limit, name)
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.Is(err, errNoTranscode):
+	case errors.Is(err, media.ErrCannotFit), errors.Is(err, media.ErrTooLarge):
+		log.Debug().Err(err).Msg("Video not re-encoded")
+	case ctx.Err() != nil:
+		return nil, err
+	default:
+		// The "too large" line is still an answer; a broken re-encode should not fail the link.
+		log.Warn().Err(err).Msg("Failed to re-encode video to fit the upload limit")
 	}
 	return nil, tooLarge
 }

@@ -47,23 +47,38 @@ func (d *Downloader) DownloadFile(ctx context.Context, item Item, limit int64, p
 // the DASH pair merged by ff into a faststart MP4. limit caps each download; the merged file's
 // own size is the caller's to check.
 func (d *Downloader) DownloadChoice(ctx context.Context, ff *FFmpeg, c Choice, headers map[string]string, limit int64, dir string) (path, mime string, err error) {
-	video := filepath.Join(dir, "video")
-	mime, err = d.DownloadFile(ctx, Item{Kind: ItemVideo, URL: c.Video.URL, Headers: headers}, limit, video)
-	if err != nil || c.Audio == nil {
-		return video, mime, err
+	inputs, mime, err := d.DownloadInputs(ctx, c, headers, limit, dir)
+	if err != nil {
+		return "", "", err
+	}
+	if len(inputs) == 1 {
+		return inputs[0], mime, nil
 	}
 	if ff == nil {
 		return "", "", errors.New("merging needs ffmpeg")
 	}
-	audio := filepath.Join(dir, "audio")
-	if _, err = d.DownloadFile(ctx, Item{Kind: ItemVideo, URL: c.Audio.URL, Headers: headers}, limit, audio); err != nil {
-		return "", "", err
-	}
 	out := filepath.Join(dir, "merged.mp4")
-	if err = ff.Merge(ctx, video, audio, out); err != nil {
+	if err = ff.Merge(ctx, inputs[0], inputs[1], out); err != nil {
 		return "", "", err
 	}
 	return out, "video/mp4", nil
+}
+
+// DownloadInputs downloads a choice's files into dir: the single file, or the video and then the
+// audio of a pair. mime is the video's.
+func (d *Downloader) DownloadInputs(ctx context.Context, c Choice, headers map[string]string, limit int64, dir string) (paths []string, mime string, err error) {
+	video := filepath.Join(dir, "video")
+	if mime, err = d.DownloadFile(ctx, Item{Kind: ItemVideo, URL: c.Video.URL, Headers: headers}, limit, video); err != nil {
+		return nil, "", err
+	}
+	if c.Audio == nil {
+		return []string{video}, mime, nil
+	}
+	audio := filepath.Join(dir, "audio")
+	if _, err = d.DownloadFile(ctx, Item{Kind: ItemVideo, URL: c.Audio.URL, Headers: headers}, limit, audio); err != nil {
+		return nil, "", err
+	}
+	return []string{video, audio}, mime, nil
 }
 
 // Merge muxes a video-only and an audio-only file into an MP4 without re-encoding, with the index

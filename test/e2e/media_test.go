@@ -149,6 +149,40 @@ func TestMediaFormats(t *testing.T) {
 		assertNoTempFiles(t, e)
 	})
 
+	t.Run("Transcode", func(t *testing.T) {
+		// Nothing fits: the smallest format is re-encoded under the limit.
+		limit := sizes["P240"] * 6 / 10
+		e, alice, evt := mediaEnv(t, limit, nil)
+		path := downloadVideo(t, alice, evt)
+		content := evt.Content.AsMessage()
+		p := ffprobe(t, path)
+		p.check(t, content.Info.Width, content.Info.Height)
+		if d := p.duration(t); d < fakeig.RealDuration-0.5 || d > fakeig.RealDuration+0.5 {
+			t.Fatalf("re-encoded duration %.2f s, want %.1f s within 0.5 s", d, fakeig.RealDuration)
+		}
+		st, _ := os.Stat(path)
+		if content.Info.Width == 0 || st.Size() > limit || int64(content.Info.Size) != st.Size() {
+			t.Fatalf("re-encoded file %d bytes (info %d), limit %d", st.Size(), content.Info.Size, limit)
+		}
+		mustContain(t, "body", content.Body, "Reduced to fit this server's upload limit")
+		mustContain(t, "body", content.Body, fakeig.ReelURL(fakeig.CodeFormats))
+		if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats["P240"].URL)); n != 2 {
+			// Once for its Content-Length (too large), once as the source of the re-encode.
+			t.Fatalf("P240 requested %d times, want 2", n)
+		}
+		assertNoTempFiles(t, e)
+	})
+
+	t.Run("TranscodeDisabled", func(t *testing.T) {
+		limit := sizes["P240"] * 6 / 10
+		_, _, evt := mediaEnv(t, limit, map[string]any{"media": map[string]any{"transcode": map[string]any{"enabled": false}}})
+		content := evt.Content.AsMessage()
+		if content.MsgType != event.MsgText {
+			t.Fatalf("msgtype = %s, want the too-large text", content.MsgType)
+		}
+		mustContain(t, "body", content.Body, "Too large to upload here")
+	})
+
 	t.Run("NoFFmpeg", func(t *testing.T) {
 		// The limit of DASHMerge, but no ffmpeg: no merge, the best single file.
 		limit := (pair*103/100 + sizes["P480"]) / 2
