@@ -157,7 +157,7 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 	if item.Kind == media.ItemVideo {
 		upload, err = ic.uploadVideo(ctx, uploader, roomID, item, limit, name)
 	} else {
-		upload, err = ic.upload(ctx, uploader, roomID, item, limit, name)
+		upload, err = ic.uploadImage(ctx, uploader, roomID, item, limit, name)
 	}
 	if err != nil {
 		return preparedItem{}, err
@@ -172,6 +172,8 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 			Size:     int(upload.Size),
 			Width:    upload.Width,
 			Height:   upload.Height,
+			// A video's comes from its thumbnail, in addThumbnail.
+			AnoaBlurhash: upload.Blurhash,
 		},
 	}
 	if item.Kind == media.ItemVideo {
@@ -197,11 +199,13 @@ func (ic *Connector) addThumbnail(ctx context.Context, uploader bridgev2.MatrixA
 	info.ThumbnailURL = upload.URL
 	info.ThumbnailFile = upload.File
 	info.ThumbnailInfo = &event.FileInfo{
-		MimeType: upload.MimeType,
-		Size:     int(upload.Size),
-		Width:    upload.Width,
-		Height:   upload.Height,
+		MimeType:     upload.MimeType,
+		Size:         int(upload.Size),
+		Width:        upload.Width,
+		Height:       upload.Height,
+		AnoaBlurhash: upload.Blurhash,
 	}
+	info.AnoaBlurhash = upload.Blurhash
 }
 
 type uploaded struct {
@@ -213,6 +217,8 @@ type uploaded struct {
 	Width, Height int
 	// Reduced is set when the video was re-encoded to fit.
 	Reduced bool
+	// Blurhash is the placeholder of an image, "" for videos and undecodable images.
+	Blurhash string
 }
 
 // upload streams one media file from Instagram's CDN to the homeserver (encrypted in encrypted rooms).
@@ -223,7 +229,19 @@ func (ic *Connector) upload(ctx context.Context, uploader bridgev2.MatrixAPI, ro
 	}
 	defer m.Close()
 	res := &uploaded{FileName: name + extensionFor(m.MimeType), MimeType: m.MimeType, Width: item.Width, Height: item.Height}
-	return res, ic.uploadStream(ctx, uploader, roomID, res, m.Size, limit, m.WriteTo)
+	if item.Kind != media.ItemImage {
+		return res, ic.uploadStream(ctx, uploader, roomID, res, m.Size, limit, m.WriteTo)
+	}
+	// Images are small enough to keep a copy for the blurhash while they stream through.
+	keep := &cappedBuffer{max: maxBlurhashInput}
+	err = ic.uploadStream(ctx, uploader, roomID, res, m.Size, limit, func(w io.Writer) (int64, error) {
+		return m.WriteTo(io.MultiWriter(w, keep))
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Blurhash = imageBlurhash(ctx, keep)
+	return res, nil
 }
 
 // uploadStream uploads what write writes (size bytes, or unknown when negative) and fills in

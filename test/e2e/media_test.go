@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"image/jpeg"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/igbridge/igbridge/internal/fakeig"
 	"github.com/igbridge/igbridge/internal/tesths"
+	"github.com/igbridge/igbridge/pkg/media"
 )
 
 // mediaEnv starts a set-up whose homeserver takes uploads up to limit bytes, posts CodeFormats
@@ -210,5 +214,83 @@ func assertNoTempFiles(t *testing.T, e *env) {
 	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "igbridge-ytdlp-"+strconv.Itoa(e.proc.Process.Pid)+"-*", "media-*"))
 	if len(matches) != 0 {
 		t.Fatalf("temporary media files left: %v", matches)
+	}
+}
+
+func TestMediaImages(t *testing.T) {
+	// The image's candidates are 640x480 and 320x240; measure them to set a limit between.
+	probe := fakeig.Start(t)
+	image, _ := probe.Fixture(fakeig.CodeImage)
+	large, _ := probe.Media(image.Items[0].MediaURL)
+	small, _ := probe.Media(image.Items[0].ThumbURL)
+	if len(small) >= len(large) {
+		t.Fatalf("candidate sizes %d and %d are not in order", len(small), len(large))
+	}
+
+	t.Run("LargestThatFits", func(t *testing.T) {
+		e := startEnv(t, envOptions{maxUpload: int64(len(small)+len(large)) / 2})
+		alice := e.hs.RegisterUser(t, "alice")
+		roomID := e.watchedRoom(t, alice)
+		_, got := sendAndWait(t, alice, roomID, fakeig.PostURL(fakeig.CodeImage), 1)
+		e.checkMedia(t, alice, got[0], image.Items[0].ThumbURL)
+		info := got[0].Content.AsMessage().Info
+		if info.Width != 320 || info.Height != 240 || info.MimeType != "image/jpeg" {
+			t.Fatalf("info = %+v, want image/jpeg 320x240", info)
+		}
+		checkBlurhash(t, info.AnoaBlurhash, small)
+	})
+
+	t.Run("Blurhash", func(t *testing.T) {
+		e := startEnv(t, envOptions{})
+		alice := e.hs.RegisterUser(t, "alice")
+		roomID := e.watchedRoom(t, alice)
+		_, got := sendAndWait(t, alice, roomID, fakeig.PostURL(fakeig.CodeImage), 1)
+		e.checkMedia(t, alice, got[0], image.Items[0].MediaURL)
+		info := got[0].Content.AsMessage().Info
+		if info.Width != 640 || info.Height != 480 {
+			t.Fatalf("info = %+v, want 640x480", info)
+		}
+		checkBlurhash(t, info.AnoaBlurhash, large)
+
+		reel, _ := e.ig.Fixture(fakeig.CodeReel)
+		cover, _ := e.ig.Media(reel.Items[0].ThumbURL)
+		_, got = sendAndWait(t, alice, roomID, fakeig.ReelURL(fakeig.CodeReel), 1)
+		info = got[0].Content.AsMessage().Info
+		if info.ThumbnailInfo == nil || info.ThumbnailInfo.AnoaBlurhash != info.AnoaBlurhash {
+			t.Fatalf("video info = %+v: want the cover's blurhash on the video and its thumbnail", info)
+		}
+		checkBlurhash(t, info.AnoaBlurhash, cover)
+	})
+}
+
+// checkBlurhash decodes a blurhash and compares its average colour (its DC component, the mean
+// in linear light) with the picture's.
+func checkBlurhash(t *testing.T, hash string, picture []byte) {
+	t.Helper()
+	bh, err := media.DecodeBlurhash(hash)
+	if err != nil {
+		t.Fatalf("blurhash %q: %v", hash, err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(picture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linear := func(v uint32) float64 { return math.Pow(float64(v>>8)/255, 2.2) }
+	var sum [3]float64
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum[0], sum[1], sum[2] = sum[0]+linear(r), sum[1]+linear(g), sum[2]+linear(bl)
+		}
+	}
+	n := float64(b.Dx() * b.Dy())
+	r, g, bl := bh.AverageColor()
+	for i, v := range []int{r, g, bl} {
+		want := 255 * math.Pow(sum[i]/n, 1/2.2)
+		// 2.2 approximates the sRGB curve; the blurhash samples a grid, not every pixel.
+		if d := float64(v) - want; d > 8 || d < -8 {
+			t.Fatalf("blurhash %q average colour %d,%d,%d, picture's channel %d is %.0f", hash, r, g, bl, i, want)
+		}
 	}
 }
