@@ -13,6 +13,8 @@ const (
 	// CodeHuge is a 20-minute video whose file is HugeSize bytes: too large to upload and too
 	// long to re-encode (the bridge's default cap is 10 minutes).
 	CodeHuge = "HugeVid001"
+	// CodeBigVideo is a 60 s video of BigVideoSize bytes, for memory measurements.
+	CodeBigVideo = "BigVideo01"
 	// CodePrivate is longer than 28 characters, which yt-dlp treats as a private
 	// post when logged out; with the valid cookies it is served like a reel.
 	CodePrivate = "Private01" + "Xq9ZkLmN8pR4tV6wY0aC5eG7iB3h"
@@ -52,6 +54,9 @@ const (
 
 // HugeSize is the size of CodeHuge's video: 11 MiB, above a 10 MiB upload limit.
 const HugeSize = 11 << 20
+
+// BigVideoSize is the size of CodeBigVideo's file: 50 MiB.
+const BigVideoSize = 50 << 20
 
 // Behavior is how the fake answers logged-out requests for a fixture.
 type Behavior int
