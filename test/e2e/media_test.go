@@ -208,10 +208,15 @@ func pathOf(rawURL string) string {
 	return u.Path
 }
 
-// assertNoTempFiles checks that the bridge left no media files in its scratch directory.
+// assertNoTempFiles checks that the bridge left no media files in its scratch directory (which
+// it made for them).
 func assertNoTempFiles(t *testing.T, e *env) {
 	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "igbridge-ytdlp-"+strconv.Itoa(e.proc.Process.Pid)+"-*", "media-*"))
+	scratch, _ := filepath.Glob(filepath.Join(os.TempDir(), "igbridge-ytdlp-"+strconv.Itoa(e.proc.Process.Pid)+"-*"))
+	if len(scratch) != 1 {
+		t.Fatalf("the bridge's scratch directory, where media files go, is not there: %v", scratch)
+	}
+	matches, _ := filepath.Glob(filepath.Join(scratch[0], "media-*"))
 	if len(matches) != 0 {
 		t.Fatalf("temporary media files left: %v", matches)
 	}
@@ -293,4 +298,33 @@ func checkBlurhash(t *testing.T, hash string, picture []byte) {
 			t.Fatalf("blurhash %q average colour %d,%d,%d, picture's channel %d is %.0f", hash, r, g, bl, i, want)
 		}
 	}
+}
+
+func TestMediaTranscodeFails(t *testing.T) {
+	// CodeReel's file is not a real video: ffmpeg fails on it, and the answer is still the
+	// too-large line, with the temporary files gone.
+	reelSize := int64(len(mustMedia(t, fakeig.CodeReel)))
+	e := startEnv(t, envOptions{maxUpload: reelSize * 3 / 4})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	_, got := sendAndWait(t, alice, roomID, fakeig.ReelURL(fakeig.CodeReel), 1)
+	content := got[0].Content.AsMessage()
+	if content.MsgType != event.MsgText {
+		t.Fatalf("msgtype = %s, want the too-large text", content.MsgType)
+	}
+	mustContain(t, "body", content.Body, "Too large to upload here")
+	mustContain(t, "log", e.logBuf.String(), "Failed to re-encode video to fit the upload limit")
+	assertNoTempFiles(t, e)
+}
+
+// mustMedia returns the bytes of a fixture's first item as the fake serves them.
+func mustMedia(t *testing.T, code string) []byte {
+	t.Helper()
+	probe := fakeig.Start(t)
+	f, _ := probe.Fixture(code)
+	b, ok := probe.Media(f.Items[0].MediaURL)
+	if !ok {
+		t.Fatalf("the fake has no media for %s", code)
+	}
+	return b
 }
