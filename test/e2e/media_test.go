@@ -303,6 +303,9 @@ func checkBlurhash(t *testing.T, hash string, picture []byte) {
 func TestMediaTranscodeFails(t *testing.T) {
 	// CodeReel's file is not a real video: ffmpeg fails on it, and the answer is still the
 	// too-large line, with the temporary files gone.
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg is needed")
+	}
 	reelSize := int64(len(mustMedia(t, fakeig.CodeReel)))
 	e := startEnv(t, envOptions{maxUpload: reelSize * 3 / 4})
 	alice := e.hs.RegisterUser(t, "alice")
