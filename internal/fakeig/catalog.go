@@ -22,8 +22,9 @@ type mediaFile struct {
 	code        string // owning fixture, for SetDelay
 	contentType string
 	video       bool
-	size        int64 // videos
-	width       int   // images
+	size        int64  // videos
+	real        string // RealFormat.Name of a generated file, instead of synthetic bytes
+	width       int    // images
 	height      int
 	seed        uint64
 }
@@ -65,6 +66,16 @@ func (c *catalog) addItemFiles(code string, it FixtureItem) {
 		return
 	}
 	c.addImage(code, it.ThumbURL, it.Width, it.Height)
+	if it.real {
+		for _, f := range RealFormats() {
+			contentType := "video/mp4"
+			if !f.Video {
+				contentType = "audio/mp4"
+			}
+			c.files[mediaKey(f.URL)] = &mediaFile{code: code, contentType: contentType, video: true, real: f.Name}
+		}
+		return
+	}
 	c.addVideo(code, it.MediaURL, it.Size, "video/mp4")
 	if it.dashVideo != "" {
 		v, a := dashSizes(it)

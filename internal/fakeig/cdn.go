@@ -27,6 +27,13 @@ func (m *mediaStore) open(key string) (*mediaFile, io.ReadSeeker, error) {
 	if f == nil {
 		return nil, nil, nil
 	}
+	if f.real != "" {
+		files, err := realFiles()
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, bytes.NewReader(files[f.real]), nil
+	}
 	if f.video {
 		v := newSyntheticMP4(f.size, f.seed)
 		return f, io.NewSectionReader(v, 0, v.size), nil

@@ -2,6 +2,7 @@ package fakeig
 
 import (
 	"html"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -32,15 +33,22 @@ func dashManifest(it FixtureItem) string {
 	if it.dashVideo == "" {
 		return ""
 	}
-	dur := max(it.Duration, 0.1)
 	v, a := dashSizes(it)
+	return mpd(it.Duration, it.Width, it.Height, v, a, it.dashVideo, it.dashAudio)
+}
+
+// mpd fills in the template; bandwidths are rounded up so that yt-dlp's filesize_approx
+// (bandwidth x duration) is not below the real sizes.
+func mpd(duration float64, w, h int, videoSize, audioSize int64, videoURL, audioURL string) string {
+	dur := max(duration, 0.1)
+	bandwidth := func(size int64) string { return strconv.Itoa(int(math.Ceil(float64(size*8)/dur)) + 1) }
 	return strings.NewReplacer(
 		"{dur}", strconv.FormatFloat(dur, 'f', -1, 64),
-		"{w}", strconv.Itoa(it.Width),
-		"{h}", strconv.Itoa(it.Height),
-		"{vbw}", strconv.Itoa(int(float64(v*8)/dur)),
-		"{abw}", strconv.Itoa(int(float64(a*8)/dur)),
-		"{vurl}", html.EscapeString(it.dashVideo),
-		"{aurl}", html.EscapeString(it.dashAudio),
+		"{w}", strconv.Itoa(w),
+		"{h}", strconv.Itoa(h),
+		"{vbw}", bandwidth(videoSize),
+		"{abw}", bandwidth(audioSize),
+		"{vurl}", html.EscapeString(videoURL),
+		"{aurl}", html.EscapeString(audioURL),
 	).Replace(mpdTemplate)
 }

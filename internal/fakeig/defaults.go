@@ -54,8 +54,12 @@ func defaultFixtures() []*Fixture {
 		}
 	}
 
-	huge := videoItem(CodeHuge, 1, 640, 360, 60.0)
+	huge := videoItem(CodeHuge, 1, 640, 360, 1200.0)
 	huge.Size = HugeSize
+
+	bigVideo := videoItem(CodeBigVideo, 1, 720, 1280, 60.0)
+	bigVideo.Size = BigVideoSize
+	bigVideo.dashVideo, bigVideo.dashAudio = "", "" // one file, streamed straight through
 
 	hostile := videoItem(CodeHostile, 1, 320, 240, 2.0)
 	hostile.MediaURL = "https://evil.example/clip.mp4"
@@ -87,6 +91,8 @@ func defaultFixtures() []*Fixture {
 		reel(CodeEmptyMedia, "Empty media response", BehaviorEmptyMedia),
 		reel(CodeSlow, "Slow post caption", BehaviorOK),
 		post(CodeHostile, "evilcorp", "Evil Corp", "666", "Totally legit clip", 1700000400, BehaviorOK, hostile),
+		post(CodeBigVideo, "instagram", "Instagram", "25025320", "A big video", 1700000800, BehaviorOK, bigVideo),
+		post(CodeFormats, "instagram", "Instagram", "25025320", "One clip in several formats", 1700000700, BehaviorOK, realItem()),
 		post(CodeHTTPMedia, "plainhttp", "Plain HTTP", "8080", "Served over http", 1700000500, BehaviorOK, httpMedia),
 		{
 			Code: StoryCode, PK: StoryID, Username: StoryUser, FullName: "Story OK", UserPK: StoryUserPK,

@@ -10,8 +10,11 @@ const (
 	CodeCarousel = "Carousel01"
 	// CodeBigCarousel is a carousel of 12 items (every 4th a video), for max_items caps.
 	CodeBigCarousel = "BigCarou01"
-	// CodeHuge is a video whose file is HugeSize bytes.
+	// CodeHuge is a 20-minute video whose file is HugeSize bytes: too large to upload and too
+	// long to re-encode (the bridge's default cap is 10 minutes).
 	CodeHuge = "HugeVid001"
+	// CodeBigVideo is a 60 s video of BigVideoSize bytes, for memory measurements.
+	CodeBigVideo = "BigVideo01"
 	// CodePrivate is longer than 28 characters, which yt-dlp treats as a private
 	// post when logged out; with the valid cookies it is served like a reel.
 	CodePrivate = "Private01" + "Xq9ZkLmN8pR4tV6wY0aC5eG7iB3h"
@@ -51,6 +54,9 @@ const (
 
 // HugeSize is the size of CodeHuge's video: 11 MiB, above a 10 MiB upload limit.
 const HugeSize = 11 << 20
+
+// BigVideoSize is the size of CodeBigVideo's file: 50 MiB.
+const BigVideoSize = 50 << 20
 
 // Behavior is how the fake answers logged-out requests for a fixture.
 type Behavior int
@@ -106,6 +112,8 @@ type FixtureItem struct {
 
 	// DASH representations listed in video_dash_manifest ("" for none).
 	dashVideo, dashAudio string
+	// real makes the item CodeFormats's video: RealFormats instead of synthetic files.
+	real bool
 }
 
 // clone returns a deep copy so callers cannot change the fake's fixtures.

@@ -141,5 +141,8 @@ func itemObject(f *Fixture, it FixtureItem, n int) igMedia {
 	m.VideoVersions = []igVideoVersion{{Type: 101, Width: it.Width, Height: it.Height, URL: it.MediaURL, ID: strconv.Itoa(9000 + n)}}
 	m.ImageVersions2.Candidates = []igCandidate{{Width: it.Width, Height: it.Height, URL: it.ThumbURL}}
 	m.VideoDashManifest = dashManifest(it)
+	if it.real {
+		m.VideoVersions, m.VideoDashManifest = realVersions(), realDashManifest()
+	}
 	return m
 }

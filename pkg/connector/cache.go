@@ -29,6 +29,8 @@ type preparedPost struct {
 type preparedItem struct {
 	Content  *event.MessageEventContent `json:"content,omitempty"`
 	TooLarge *media.TooLargeError       `json:"too_large,omitempty"`
+	// Reduced is a video re-encoded to fit the upload limit; its caption says so.
+	Reduced bool `json:"reduced,omitempty"`
 }
 
 // post rebuilds the fields captions need.

@@ -136,6 +136,7 @@ func (ic *Connector) cmdStatus(ce *commands.Event) {
 	fmt.Fprintf(&out, "* Last 15 minutes: %d of %d links failed\n", counts.RecentFailures, counts.RecentTotal)
 	fmt.Fprintf(&out, "* Cached posts: %d\n", cached)
 	fmt.Fprintf(&out, "* yt-dlp: %s\n", ic.extractorStatus)
+	fmt.Fprintf(&out, "* ffmpeg: %s\n", ic.ffmpegStatus())
 	if room, err := ic.rooms.Get(ce.Ctx, ce.RoomID); err == nil && room != nil {
 		fmt.Fprintf(&out, "* This room: links are %s\n", enabledWord(room.Enabled))
 	}

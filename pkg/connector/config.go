@@ -84,8 +84,17 @@ type MetricsConfig struct {
 }
 
 type MediaConfig struct {
-	MaxSize int64         `yaml:"max_size"`
-	Timeout time.Duration `yaml:"timeout"`
+	MaxSize   int64           `yaml:"max_size"`
+	Timeout   time.Duration   `yaml:"timeout"`
+	FFmpeg    string          `yaml:"ffmpeg"`
+	Transcode TranscodeConfig `yaml:"transcode"`
+}
+
+type TranscodeConfig struct {
+	Enabled       bool          `yaml:"enabled"`
+	MaxDuration   time.Duration `yaml:"max_duration"`
+	Timeout       time.Duration `yaml:"timeout"`
+	MaxConcurrent int           `yaml:"max_concurrent"`
 }
 
 type umConfig Config
@@ -135,6 +144,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.media.max_size must be positive")
 	case c.Media.Timeout <= 0:
 		return fmt.Errorf("network.media.timeout must be positive")
+	case c.Media.Transcode.MaxDuration <= 0 || c.Media.Transcode.Timeout <= 0:
+		return fmt.Errorf("network.media.transcode.max_duration and timeout must be positive")
+	case c.Media.Transcode.MaxConcurrent < 1:
+		return fmt.Errorf("network.media.transcode.max_concurrent must be at least 1")
 	case c.Health.CheckInterval <= 0:
 		return fmt.Errorf("network.health.check_interval must be positive")
 	case c.Health.MaxFailureRate < 0 || c.Health.MaxFailureRate > 1:
@@ -199,6 +212,11 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "cache", "transient_failure_ttl")
 	helper.Copy(up.Int, "media", "max_size")
 	helper.Copy(up.Str, "media", "timeout")
+	helper.Copy(up.Str, "media", "ffmpeg")
+	helper.Copy(up.Bool, "media", "transcode", "enabled")
+	helper.Copy(up.Str, "media", "transcode", "max_duration")
+	helper.Copy(up.Str, "media", "transcode", "timeout")
+	helper.Copy(up.Int, "media", "transcode", "max_concurrent")
 	helper.Copy(up.Str, "health", "check_interval")
 	helper.Copy(up.Float, "health", "max_failure_rate")
 	helper.Copy(up.Int, "health", "min_recent_jobs")

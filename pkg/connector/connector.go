@@ -41,6 +41,9 @@ type Connector struct {
 	extractor       media.Extractor
 	extractorStatus media.ExtractorStatus
 	downloader      *media.Downloader
+	// ffmpeg is nil when it is not available; transcodeSlots bounds the re-encodes running at once.
+	ffmpeg         *media.FFmpeg
+	transcodeSlots chan struct{}
 	// fetches lets concurrent jobs for the same post share one fetch and upload.
 	fetches singleflight.Group
 	// linkMessages holds management-room messages that are links, not commands (see claimFromCommands).
@@ -140,6 +143,7 @@ func (ic *Connector) Start(ctx context.Context) error {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
 	ic.startExtractor(ctx)
+	ic.startFFmpeg(ctx)
 	ic.installCommandFront()
 	go ic.pruneLoop(ic.Bridge.BackgroundCtx)
 	if err = ic.startMetrics(ctx); err != nil {

@@ -114,14 +114,14 @@ func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link
 	}
 	limit := ic.maxFileSize.Load()
 	for i, item := range post.Items {
-		content, err := ic.uploadItem(ctx, uploader, roomID, post.ID, i, item, limit)
+		prepared, err := ic.uploadItem(ctx, uploader, roomID, post.ID, i, item, limit)
 		var tooLarge *media.TooLargeError
 		if errors.As(err, &tooLarge) {
 			pp.Items = append(pp.Items, preparedItem{TooLarge: tooLarge})
 		} else if err != nil {
 			return nil, fmt.Errorf("failed to prepare item %d: %w", i+1, err)
 		} else {
-			pp.Items = append(pp.Items, preparedItem{Content: content})
+			pp.Items = append(pp.Items, prepared)
 		}
 	}
 	ic.metrics.Fetched(time.Since(start))
@@ -149,12 +149,18 @@ func (ic *Connector) ghostFor(ctx context.Context, username, fullName string) *b
 	return ghost
 }
 
-// uploadItem downloads one item and uploads it; the result is the media part of its message.
-func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, postID string, index int, item media.Item, limit int64) (*event.MessageEventContent, error) {
+// uploadItem downloads one item and uploads it; the result holds the media part of its message.
+func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, postID string, index int, item media.Item, limit int64) (preparedItem, error) {
 	name := fmt.Sprintf("%s_%d", postID, index+1)
-	upload, err := ic.upload(ctx, uploader, roomID, item, limit, name)
+	var upload *uploaded
+	var err error
+	if item.Kind == media.ItemVideo {
+		upload, err = ic.uploadVideo(ctx, uploader, roomID, item, limit, name)
+	} else {
+		upload, err = ic.uploadImage(ctx, uploader, roomID, item, limit, name)
+	}
 	if err != nil {
-		return nil, err
+		return preparedItem{}, err
 	}
 	content := &event.MessageEventContent{
 		MsgType:  event.MsgImage,
@@ -164,8 +170,10 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 		Info: &event.FileInfo{
 			MimeType: upload.MimeType,
 			Size:     int(upload.Size),
-			Width:    item.Width,
-			Height:   item.Height,
+			Width:    upload.Width,
+			Height:   upload.Height,
+			// A video's comes from its thumbnail, in addThumbnail.
+			AnoaBlurhash: upload.Blurhash,
 		},
 	}
 	if item.Kind == media.ItemVideo {
@@ -173,7 +181,7 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 		content.Info.Duration = int(item.Duration.Milliseconds())
 		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, limit, name)
 	}
-	return content, nil
+	return preparedItem{Content: content, Reduced: upload.Reduced}, nil
 }
 
 // addThumbnail attaches the video's still image; a video without one is still worth posting.
@@ -181,7 +189,8 @@ func (ic *Connector) addThumbnail(ctx context.Context, uploader bridgev2.MatrixA
 	if item.ThumbnailURL == "" {
 		return
 	}
-	thumb := media.Item{Kind: media.ItemImage, URL: item.ThumbnailURL, Headers: item.Headers}
+	thumb := media.Item{Kind: media.ItemImage, URL: item.ThumbnailURL, Headers: item.Headers,
+		Width: item.ThumbnailWidth, Height: item.ThumbnailHeight}
 	upload, err := ic.upload(ctx, uploader, roomID, thumb, limit, name+"_thumb")
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to upload video thumbnail")
@@ -190,19 +199,26 @@ func (ic *Connector) addThumbnail(ctx context.Context, uploader bridgev2.MatrixA
 	info.ThumbnailURL = upload.URL
 	info.ThumbnailFile = upload.File
 	info.ThumbnailInfo = &event.FileInfo{
-		MimeType: upload.MimeType,
-		Size:     int(upload.Size),
-		Width:    item.ThumbnailWidth,
-		Height:   item.ThumbnailHeight,
+		MimeType:     upload.MimeType,
+		Size:         int(upload.Size),
+		Width:        upload.Width,
+		Height:       upload.Height,
+		AnoaBlurhash: upload.Blurhash,
 	}
+	info.AnoaBlurhash = upload.Blurhash
 }
 
 type uploaded struct {
-	URL      id.ContentURIString
-	File     *event.EncryptedFileInfo
-	FileName string
-	MimeType string
-	Size     int64
+	URL           id.ContentURIString
+	File          *event.EncryptedFileInfo
+	FileName      string
+	MimeType      string
+	Size          int64
+	Width, Height int
+	// Reduced is set when the video was re-encoded to fit.
+	Reduced bool
+	// Blurhash is the placeholder of an image, "" for videos and undecodable images.
+	Blurhash string
 }
 
 // upload streams one media file from Instagram's CDN to the homeserver (encrypted in encrypted rooms).
@@ -212,23 +228,42 @@ func (ic *Connector) upload(ctx context.Context, uploader bridgev2.MatrixAPI, ro
 		return nil, err
 	}
 	defer m.Close()
-	res := &uploaded{FileName: name + extensionFor(m.MimeType), MimeType: m.MimeType}
-	res.URL, res.File, err = uploader.UploadMediaStream(ctx, roomID, max(m.Size, 0), false,
+	res := &uploaded{FileName: name + extensionFor(m.MimeType), MimeType: m.MimeType, Width: item.Width, Height: item.Height}
+	if item.Kind != media.ItemImage {
+		return res, ic.uploadStream(ctx, uploader, roomID, res, m.Size, limit, m.WriteTo)
+	}
+	// Images are small enough to keep a copy for the blurhash while they stream through.
+	keep := &cappedBuffer{max: maxBlurhashInput}
+	err = ic.uploadStream(ctx, uploader, roomID, res, m.Size, limit, func(w io.Writer) (int64, error) {
+		return m.WriteTo(io.MultiWriter(w, keep))
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Blurhash = imageBlurhash(ctx, keep)
+	return res, nil
+}
+
+// uploadStream uploads what write writes (size bytes, or unknown when negative) and fills in
+// res's URL, File and Size.
+func (ic *Connector) uploadStream(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, res *uploaded, size, limit int64, write func(io.Writer) (int64, error)) error {
+	var err error
+	res.URL, res.File, err = uploader.UploadMediaStream(ctx, roomID, max(size, 0), false,
 		func(w io.Writer) (*bridgev2.FileStreamResult, error) {
-			n, err := m.WriteTo(w)
+			n, err := write(w)
 			res.Size = n
 			return &bridgev2.FileStreamResult{FileName: res.FileName, MimeType: res.MimeType}, err
 		})
 	var tooLarge *media.TooLargeError
 	switch {
 	case errors.Is(err, bridgev2.ErrMediaTooLarge):
-		return nil, &media.TooLargeError{Size: res.Size, Limit: limit}
+		return &media.TooLargeError{Size: res.Size, Limit: limit}
 	case errors.As(err, &tooLarge), media.ClassOf(err) != "":
-		return nil, err // the download failed while streaming
+		return err // the download failed while streaming
 	case err != nil:
-		return nil, &matrixError{fmt.Errorf("failed to upload media: %w", err)}
+		return &matrixError{fmt.Errorf("failed to upload media: %w", err)}
 	}
-	return res, nil
+	return nil
 }
 
 func extensionFor(mimeType string) string {

@@ -53,6 +53,9 @@ func (ic *Connector) senderIn(ctx context.Context, roomID id.RoomID, pp *prepare
 	return ghost.Intent
 }
 
+// reducedNote heads the caption of a video re-encoded to fit.
+const reducedNote = "Reduced to fit this server's upload limit (re-encoded at a lower quality)."
+
 // itemMessage is the message of one prepared item: its media with the caption, or, for an item
 // the homeserver could not take, a text with its size against the limit and the link.
 func itemMessage(post *media.Post, index int, item preparedItem, captionMax int) *event.MessageEventContent {
@@ -68,6 +71,10 @@ func itemMessage(post *media.Post, index int, item preparedItem, captionMax int)
 	}
 	content := *item.Content
 	content.Body, content.FormattedBody = caption(post, index, captionMax)
+	if item.Reduced {
+		content.Body = reducedNote + "\n" + content.Body
+		content.FormattedBody = "<i>" + html.EscapeString(reducedNote) + "</i><br>" + content.FormattedBody
+	}
 	content.Format = event.FormatHTML
 	return &content
 }

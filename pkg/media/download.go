@@ -291,9 +291,10 @@ func mediaType(head []byte, declared string) (string, bool) {
 	return sniffed, false
 }
 
+// isMediaType accepts audio too: a DASH audio stream is downloaded to be merged.
 func isMediaType(mime string) bool {
 	mime = strings.ToLower(mime)
-	return strings.HasPrefix(mime, "image/") || strings.HasPrefix(mime, "video/")
+	return strings.HasPrefix(mime, "image/") || strings.HasPrefix(mime, "video/") || strings.HasPrefix(mime, "audio/")
 }
 
 // WriteTo streams the body to w. It stops with a *TooLargeError once the limit is passed (w has

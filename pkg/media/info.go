@@ -2,10 +2,12 @@ package media
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -38,7 +40,21 @@ type infoJSON struct {
 	Duration    float64           `json:"duration"`
 	Thumbnail   string            `json:"thumbnail"`
 	Thumbnails  []thumbnailJSON   `json:"thumbnails"`
+	Formats     []formatJSON      `json:"formats"`
 	Entries     []*infoJSON       `json:"entries"`
+}
+
+// formatJSON is one entry of an info dict's formats list.
+type formatJSON struct {
+	FormatID       string  `json:"format_id"`
+	URL            string  `json:"url"`
+	Ext            string  `json:"ext"`
+	Width          float64 `json:"width"`
+	Height         float64 `json:"height"`
+	VCodec         string  `json:"vcodec"`
+	ACodec         string  `json:"acodec"`
+	Filesize       float64 `json:"filesize"`
+	FilesizeApprox float64 `json:"filesize_approx"`
 }
 
 type thumbnailJSON struct {
@@ -156,12 +172,89 @@ func (e *infoJSON) item(parentHeaders map[string]string) (item Item, ok bool, er
 		if hasThumb {
 			item.ThumbnailURL, item.ThumbnailWidth, item.ThumbnailHeight = thumb.URL, thumb.width, thumb.height
 		}
+		if item.Formats, err = e.formats(); err != nil {
+			return Item{}, false, err
+		}
 		return item, true, nil
 	}
 	if !hasThumb {
 		return Item{}, false, nil
 	}
-	return Item{Kind: ItemImage, URL: thumb.URL, Headers: headers, Width: thumb.width, Height: thumb.height}, true, nil
+	item = Item{Kind: ItemImage, URL: thumb.URL, Headers: headers, Width: thumb.width, Height: thumb.height}
+	if item.Formats, err = e.imageCandidates(); err != nil {
+		return Item{}, false, err
+	}
+	return item, true, nil
+}
+
+// formats converts the formats list; entries without a URL (manifests yt-dlp would expand) are
+// skipped, as the bridge downloads plain files only.
+func (e *infoJSON) formats() ([]Format, error) {
+	var out []Format
+	for _, f := range e.Formats {
+		if f.URL == "" {
+			continue
+		}
+		if err := checkMediaURL(f.URL); err != nil {
+			return nil, err
+		}
+		w, err := dimension(f.Width)
+		if err != nil {
+			return nil, err
+		}
+		h, err := dimension(f.Height)
+		if err != nil {
+			return nil, err
+		}
+		size, approx, err := formatSize(f.Filesize, f.FilesizeApprox)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Format{
+			ID: truncateUTF8(f.FormatID, maxNameLen), URL: f.URL, Width: w, Height: h,
+			VCodec: truncateUTF8(f.VCodec, maxNameLen), ACodec: truncateUTF8(f.ACodec, maxNameLen),
+			Ext: truncateUTF8(f.Ext, maxNameLen), Size: size, Approx: approx,
+		})
+	}
+	return out, nil
+}
+
+// imageCandidates lists an image's thumbnails, largest first, for the largest one that fits.
+func (e *infoJSON) imageCandidates() ([]Format, error) {
+	var out []Format
+	for _, t := range e.Thumbnails {
+		if t.URL == "" {
+			continue
+		}
+		w, err := dimension(t.Width)
+		if err != nil {
+			return nil, err
+		}
+		h, err := dimension(t.Height)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Format{URL: t.URL, Width: w, Height: h, VCodec: "none", ACodec: "none"})
+	}
+	// Stable and reversed first: at equal area the later one (yt-dlp lists worst to best) wins.
+	slices.Reverse(out)
+	slices.SortStableFunc(out, func(a, b Format) int { return cmp.Compare(b.pixels(), a.pixels()) })
+	return out, nil
+}
+
+// maxFormatSize bounds sizes from the info JSON, which are only used for comparisons.
+const maxFormatSize = 1 << 40
+
+func formatSize(exact, approx float64) (int64, bool, error) {
+	for _, v := range []float64{exact, approx} {
+		if math.IsNaN(v) || v < 0 || v > maxFormatSize {
+			return 0, false, fmt.Errorf("invalid format size %v", v)
+		}
+	}
+	if exact > 0 {
+		return int64(exact), false, nil
+	}
+	return int64(approx), approx > 0, nil
 }
 
 type thumbnail struct {

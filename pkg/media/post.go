@@ -23,6 +23,9 @@ type Item struct {
 	ThumbnailURL    string // videos: the largest thumbnail, for the Matrix thumbnail
 	ThumbnailWidth  int
 	ThumbnailHeight int
+	// Formats are the renditions to choose from (see Choices): a video's progressive and DASH
+	// formats, an image's candidates largest first. Empty when yt-dlp listed none.
+	Formats []Format
 }
 
 // Post is an Instagram post, reel or story item with its media.

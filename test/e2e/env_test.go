@@ -72,6 +72,8 @@ type envOptions struct {
 	// proxyFromEnv leaves network.proxy empty and hands the fake's proxy to the bridge in the
 	// standard HTTPS_PROXY/HTTP_PROXY variables instead.
 	proxyFromEnv bool
+	// maxUpload is Dendrite's upload limit (m.upload.size); 0 keeps tesths' default.
+	maxUpload int64
 }
 
 // ghostID is the ghost of an Instagram account on the first bridge.
@@ -102,7 +104,7 @@ func startEnvN(t testing.TB, opts envOptions, instances int) *env {
 		e.bridges = append(e.bridges, b)
 	}
 	e.bridge = e.bridges[0]
-	e.hs = tesths.Start(t, tesths.Options{Registrations: registrations})
+	e.hs = tesths.Start(t, tesths.Options{Registrations: registrations, MaxUploadBytes: opts.maxUpload})
 	for _, b := range e.bridges {
 		b.configure(e.hs.URL, e.ig, opts)
 		b.start()
