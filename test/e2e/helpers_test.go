@@ -136,14 +136,29 @@ func (b *bridge) pushEvents(t testing.TB, events ...map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/_matrix/app/v1/transactions/test-%d", b.asURL, time.Now().UnixNano()), bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+b.hsTok)
-	resp, err := http.DefaultClient.Do(req)
+	status, err := b.putTransaction(fmt.Sprintf("test-%d", time.Now().UnixNano()), "Bearer "+b.hsTok, body)
 	if err != nil {
 		t.Fatalf("failed to push a transaction: %v", err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("pushed transaction got status %d", resp.StatusCode)
+	if status != http.StatusOK {
+		t.Fatalf("pushed transaction got status %d", status)
 	}
+}
+
+// putTransaction sends one transaction to the appservice port; auth is the whole Authorization
+// header, "" for none.
+func (b *bridge) putTransaction(txnID, auth string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPut, b.asURL+"/_matrix/app/v1/transactions/"+txnID, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
