@@ -86,6 +86,12 @@ func childPIDs(tb testing.TB, pid int) []int {
 // rssKiB reads a process's resident set size.
 func rssKiB(tb testing.TB, pid int) int {
 	tb.Helper()
+	return procKiB(tb, pid, "VmRSS")
+}
+
+// procKiB reads a memory figure of /proc/<pid>/status, e.g. VmRSS or VmHWM (the peak RSS).
+func procKiB(tb testing.TB, pid int, field string) int {
+	tb.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		tb.Fatal(err)
@@ -93,7 +99,7 @@ func rssKiB(tb testing.TB, pid int) int {
 	defer f.Close()
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
-		if rest, ok := strings.CutPrefix(scanner.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(scanner.Text(), field+":"); ok {
 			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 			if err != nil {
 				tb.Fatal(err)
@@ -101,6 +107,6 @@ func rssKiB(tb testing.TB, pid int) int {
 			return n
 		}
 	}
-	tb.Fatal("no VmRSS in /proc status")
+	tb.Fatalf("no %s in /proc status", field)
 	return 0
 }
