@@ -129,6 +129,24 @@ func (b *bridge) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event
 	return answer
 }
 
+// waitIdle asks for the status until the bridge says no link is waiting or in progress, and
+// returns that answer: then every job has ended and its answers are recorded. Each round is a
+// command and its answer.
+func (b *bridge) waitIdle(t testing.TB, c *tesths.Client, roomID id.RoomID, timeout time.Duration) *event.Event {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		answer := b.settle(t, c, roomID)
+		body := answer.Content.AsMessage().Body
+		if strings.Contains(body, "waiting: 0, in progress: 0") {
+			return answer
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("links still waiting or in progress after %v:\n%s", timeout, body)
+		}
+	}
+}
+
 // pushEvents sends the bridge a transaction as the homeserver would.
 func (b *bridge) pushEvents(t testing.TB, events ...map[string]any) {
 	t.Helper()

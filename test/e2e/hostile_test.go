@@ -64,10 +64,7 @@ func TestHostileLoad(t *testing.T) {
 
 	// Pushed events are handled in order with the homeserver's: once the bridge has answered a
 	// command sent after them, it has handled them all. Then let every accepted job end.
-	e.settle(t, alice, roomID)
-	alice.WaitFor(t, roomID, 3*replyTimeout, func(*event.Event) bool {
-		return e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE state IN ('pending', 'running')") == 0
-	})
+	e.waitIdle(t, alice, roomID, 3*replyTimeout)
 	rssAfter := rssKiB(t, pid)
 	workers := 0
 	for _, child := range childPIDs(t, pid) {

@@ -19,7 +19,8 @@ const isolationTimeout = 15 * time.Second
 // TestFaultIsolation floods room A with links that fail in every way Instagram fails (private,
 // gone, login wall, 429s, a post that hangs) while room B's links are answered as usual: each of
 // B's links is timed without the flood, during the failures and during the hang, and B must be
-// answered while A's extraction still hangs.
+// answered while A's extraction still hangs. It runs with the default yt-dlp workers: with fewer
+// than the queue's workers, B's link waited for A's hanging extraction.
 func TestFaultIsolation(t *testing.T) {
 	e := startEnv(t, envOptions{network: map[string]any{
 		"ytdlp": map[string]any{"timeout": isolationTimeout.String()},
@@ -106,15 +107,15 @@ func TestFaultIsolation(t *testing.T) {
 	for _, f := range append(flood, slow) {
 		t.Logf("room A %s answered %v after the flood began", f.code, f.answered.Sub(floodStart).Round(time.Millisecond))
 	}
-	settled := e.settle(t, bob, roomA)
+	settled := e.waitIdle(t, bob, roomA, replyTimeout)
 	for _, f := range append(flood, slow) {
 		if n := len(replies(bob, roomA, f.eventID)); n != 1 {
 			t.Errorf("%s got %d answers, want 1", f.code, n)
 		}
 	}
-	mustContain(t, "room A status", settled.Content.AsMessage().Body, "failed: 5")
-	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE state IN ('pending', 'running')"); n != 0 {
-		t.Fatalf("%d jobs are still active after every link was answered", n)
+	mustContain(t, "status", settled.Content.AsMessage().Body, "failed: 5,")
+	if n := e.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE room_id = $1 AND state = 'failed'", roomA); n != 5 {
+		t.Fatalf("room A has %d failed jobs, want 5 (all but the 429 burst)", n)
 	}
 	if n := e.ig.CountRequests("www.instagram.com", "/p/"+fakeig.CodeLoginWall); n != 1 {
 		t.Fatalf("the login-walled post was requested %d times, want once", n)
