@@ -47,12 +47,21 @@ func (l *requestLog) add(r Request) int {
 // pathPrefix has arrived (one already logged counts) and returns it; it fails the test after timeout.
 func (s *Server) WaitForRequest(t testing.TB, hostSuffix, pathPrefix string, timeout time.Duration) Request {
 	t.Helper()
+	return s.WaitForRequestFunc(t, hostSuffix+pathPrefix, timeout, func(r Request) bool {
+		return strings.HasSuffix(r.Host, hostSuffix) && strings.HasPrefix(r.Path, pathPrefix)
+	})
+}
+
+// WaitForRequestFunc waits until a request that match accepts has arrived (one already logged
+// counts) and returns it; it fails the test after timeout, naming the request by what.
+func (s *Server) WaitForRequestFunc(t testing.TB, what string, timeout time.Duration, match func(Request) bool) Request {
+	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		s.log.mu.Lock()
 		for _, r := range s.log.reqs {
-			if strings.HasSuffix(r.Host, hostSuffix) && strings.HasPrefix(r.Path, pathPrefix) {
+			if match(r) {
 				s.log.mu.Unlock()
 				return r
 			}
@@ -65,7 +74,7 @@ func (s *Server) WaitForRequest(t testing.TB, hostSuffix, pathPrefix string, tim
 		select {
 		case <-grew:
 		case <-deadline.C:
-			t.Fatalf("fakeig: no request to %s%s within %v", hostSuffix, pathPrefix, timeout)
+			t.Fatalf("fakeig: no request to %s within %v", what, timeout)
 		}
 	}
 }

@@ -97,4 +97,10 @@ func (ic *Connector) startExtractor(ctx context.Context) {
 	} else {
 		log.Info().Msg("yt-dlp is ready")
 	}
+	if len(ic.Config.Ytdlp.Command) == 0 && ic.Config.Ytdlp.Workers < ic.Config.Queue.Workers {
+		// One room runs one job at a time, so this many workers keep a hanging post in one room
+		// from holding up the others.
+		log.Warn().Int("ytdlp_workers", ic.Config.Ytdlp.Workers).Int("queue_workers", ic.Config.Queue.Workers).
+			Msg("Fewer yt-dlp workers than queue workers: a post that hangs in one room delays every other room's links")
+	}
 }

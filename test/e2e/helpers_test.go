@@ -129,6 +129,24 @@ func (b *bridge) settle(t testing.TB, c *tesths.Client, roomID id.RoomID) *event
 	return answer
 }
 
+// waitIdle asks for the status until the bridge says no link is waiting or in progress, and
+// returns that answer: then every job has ended and its answers are recorded. Each round is a
+// command and its answer.
+func (b *bridge) waitIdle(t testing.TB, c *tesths.Client, roomID id.RoomID, timeout time.Duration) *event.Event {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		answer := b.settle(t, c, roomID)
+		body := answer.Content.AsMessage().Body
+		if strings.Contains(body, "waiting: 0, in progress: 0") {
+			return answer
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("links still waiting or in progress after %v:\n%s", timeout, body)
+		}
+	}
+}
+
 // pushEvents sends the bridge a transaction as the homeserver would.
 func (b *bridge) pushEvents(t testing.TB, events ...map[string]any) {
 	t.Helper()
@@ -136,14 +154,29 @@ func (b *bridge) pushEvents(t testing.TB, events ...map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/_matrix/app/v1/transactions/test-%d", b.asURL, time.Now().UnixNano()), bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+b.hsTok)
-	resp, err := http.DefaultClient.Do(req)
+	status, err := b.putTransaction(fmt.Sprintf("test-%d", time.Now().UnixNano()), "Bearer "+b.hsTok, body)
 	if err != nil {
 		t.Fatalf("failed to push a transaction: %v", err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("pushed transaction got status %d", resp.StatusCode)
+	if status != http.StatusOK {
+		t.Fatalf("pushed transaction got status %d", status)
 	}
+}
+
+// putTransaction sends one transaction to the appservice port; auth is the whole Authorization
+// header, "" for none.
+func (b *bridge) putTransaction(txnID, auth string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPut, b.asURL+"/_matrix/app/v1/transactions/"+txnID, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
