@@ -59,6 +59,7 @@ type Connector struct {
 	stopHealth    context.CancelFunc
 	// started is set once Start has set up everything links need, for the health report.
 	started atomic.Bool
+	inbox   *inbox
 	// eventsFull remembers whether the appservice event channel was full at the last liveness check.
 	eventsFull atomic.Bool
 }
@@ -107,10 +108,14 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		CooldownMax:       ic.Config.RateLimit.MaxCooldown,
 	}, nil)
 	ic.mc = bridge.Matrix.(*matrix.Connector)
-	ic.mc.AS.Middleware = append([]exhttp.Middleware{hsTokenFromQuery(ic.mc.AS.Registration.ServerToken)}, ic.mc.AS.Middleware...)
-	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.handleMessage)
+	ic.inbox = newInbox()
+	ic.mc.AS.Middleware = append([]exhttp.Middleware{hsTokenFromQuery(ic.mc.AS.Registration.ServerToken), ic.inboxMiddleware}, ic.mc.AS.Middleware...)
+	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.inboxed(ic.handleMessage))
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
-	ic.mc.EventProcessor.On(event.EventRedaction, ic.handleRedaction)
+	ic.mc.EventProcessor.On(event.EventRedaction, ic.inboxed(ic.handleRedaction))
+	for _, evtType := range inboxMarkerTypes {
+		ic.mc.EventProcessor.On(evtType, ic.markHandled)
+	}
 	ic.registerCommands()
 	ic.installWelcome()
 	ic.metrics = metrics.New(metricsState{ic})
@@ -127,6 +132,9 @@ func (ic *Connector) Start(ctx context.Context) error {
 	}
 	if err := ic.queue.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Section: "igbridge_queue", Err: err}
+	}
+	if err := ic.replayInbox(ctx); err != nil {
+		return fmt.Errorf("failed to replay the events of before the stop: %w", err)
 	}
 	var err error
 	ic.downloader, err = media.NewDownloader(media.DownloaderConfig{
