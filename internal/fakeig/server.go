@@ -35,6 +35,7 @@ type Server struct {
 	media  *mediaStore
 	log    requestLog
 	delays delays
+	holds  holds
 	logf   func(format string, args ...any)
 
 	// mu guards closing; handlers register in active so Close can wait for them.

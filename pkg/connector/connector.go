@@ -146,6 +146,10 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
+	// Upload buffers and yt-dlp's files go where the next start finds them after a SIGKILL.
+	if err = media.UseScratchAsTemp(ctx); err != nil {
+		return err
+	}
 	ic.startExtractor(ctx)
 	ic.installCommandFront()
 	go ic.pruneCacheLoop(ic.Bridge.BackgroundCtx)
@@ -171,6 +175,9 @@ func (ic *Connector) Stop() {
 	}
 	if err := ic.extractor.Close(); err != nil {
 		ic.Bridge.Log.Warn().Err(err).Msg("Failed to stop the yt-dlp workers")
+	}
+	if err := media.RemoveScratch(); err != nil {
+		ic.Bridge.Log.Warn().Err(err).Msg("Failed to remove temporary files")
 	}
 }
 
