@@ -48,6 +48,8 @@ type sentLink struct {
 	stored  id.EventID // the event that carries the link, when not eventID (an edit)
 	parts   int
 	failure bool // answered with a failure notice, not media
+	// cancelled: the message was redacted before it was answered, so it gets no answer.
+	cancelled bool
 	// due is false while the link's answer is held back on purpose past the next restart.
 	due bool
 }
@@ -271,8 +273,11 @@ func (c *campaign) check() {
 			seen[key] = true
 		}
 		want := "done"
-		if link.failure {
+		switch {
+		case link.failure:
 			want = "failed"
+		case link.cancelled:
+			want = "cancelled"
 		}
 		if n := c.queryInt("SELECT COUNT(*) FROM igbridge_queue_job WHERE event_id=$1 AND state<>$2", link.eventID, want); n != 0 {
 			c.problem(link.point, "%d jobs not %s: %s", n, want, c.stateOf(link))
@@ -337,22 +342,34 @@ func sendPart(part int) string {
 
 const uploadRequest = `^POST /_matrix/media/v3/upload`
 
+// writableDB opens the bridge's database for writing; the assertions' pool is read-only on SQLite.
+func (c *campaign) writableDB() *sql.DB {
+	c.t.Helper()
+	if c.dbDriver != "sqlite" {
+		return c.db()
+	}
+	db, err := sql.Open("sqlite", sqliteuri.File(filepath.Join(c.dir, "igbridge.db")))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// exec runs a statement on the bridge's database.
+func (c *campaign) exec(db *sql.DB, query string) {
+	c.t.Helper()
+	if _, err := db.ExecContext(context.Background(), query); err != nil {
+		c.t.Fatalf("%s: %v", query, err)
+	}
+}
+
 // lockMediaCache takes a lock that makes the bridge's next media cache write wait. It returns the
 // transaction holding it and a check that the bridge's write is waiting.
 func (c *campaign) lockMediaCache() (*sql.Tx, func() bool) {
 	t := c.t
 	t.Helper()
-	db := c.db()
-	if c.dbDriver == "sqlite" {
-		// The assertions' pool is read-only; the write lock needs a connection that may write.
-		var err error
-		db, err = sql.Open("sqlite", sqliteuri.File(filepath.Join(c.dir, "igbridge.db")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-	}
-	tx, err := db.BeginTx(context.Background(), nil)
+	tx, err := c.writableDB().BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("failed to lock the database: %v", err)
 	}
@@ -372,10 +389,11 @@ func (c *campaign) lockMediaCache() (*sql.Tx, func() bool) {
 	return tx, waiting
 }
 
-// TestCrashCampaign kills the bridge (SIGKILL to its process group) at 20 points across the life
-// of a job, starting it again each time, then stops it with SIGTERM while links are in flight:
-// every link is answered exactly once, no part twice, no job or stored event is left behind, and
-// no temporary file of a killed bridge survives the next start.
+// TestCrashCampaign kills the bridge (SIGKILL to its process group) at 22 points across the life
+// of a job, starting it again each time, makes the inbox write fail once, then stops the bridge
+// with SIGTERM while links are in flight: every link is answered exactly once (a redacted one not
+// at all), no part twice, no job or stored event is left behind, and no temporary file of a
+// killed bridge survives the next start. It prints the table of kill points and outcomes.
 func TestCrashCampaign(t *testing.T) {
 	begin := time.Now()
 	c := startCampaign(t)
@@ -555,6 +573,56 @@ func TestCrashCampaign(t *testing.T) {
 	twice.point, twice.due = p, true
 	c.waitRequests("www.instagram.com", "/p/"+code, 2)
 	c.kill(p, release)
+
+	// 21: an encrypted link acknowledged behind a busy event loop: stored encrypted, decrypted
+	// after the restart.
+	p = "encrypted link acknowledged, waiting in the event channel"
+	c.alice.EnableCrypto(t)
+	secret := c.alice.CreateEncryptedRoom(t)
+	c.alice.Invite(t, secret, c.bot)
+	c.alice.WaitForMembership(t, secret, c.bot, event.MembershipJoin, replyTimeout)
+	hold = c.blockEventLoop(p, c.room)
+	c.waitAcknowledged(c.send(p, secret, c.nextBulk(), 1).eventID)
+	c.kill(p, hold.release)
+
+	// 22: a redaction acknowledged behind a busy event loop, of a message whose job is running: once
+	// the redaction is handled after the restart, the job gives up instead of answering.
+	p = "redaction acknowledged, waiting in the event channel"
+	code = c.nextBulk()
+	release = ig.Hold("/p/"+code, false)
+	redacted := c.send(p, c.room, code, 0)
+	redacted.cancelled = true
+	ig.WaitForRequest(t, "www.instagram.com", "/p/"+code, replyTimeout)
+	hold = c.blockEventLoop(p, c.room)
+	// Dendrite 0.13.8 does not push redactions to appservices (see TestRedactionsChecked), so the
+	// test sends the transaction a homeserver would; it is acknowledged once pushEvents returns.
+	redaction := "$redact-" + string(redacted.eventID[1:])
+	c.pushEvents(t, map[string]any{
+		"type": "m.room.redaction", "event_id": redaction, "room_id": c.room, "sender": c.alice.UserID,
+		"redacts": redacted.eventID, "content": map[string]any{"redacts": redacted.eventID},
+		"origin_server_ts": time.Now().UnixMilli(),
+	})
+	c.kill(p, func() {
+		hold.release()
+		c.waitFor("handling the redaction", func() bool {
+			return c.queryInt("SELECT COUNT(*) FROM igbridge_queue_inbox WHERE event_id=$1 AND handled_at IS NOT NULL", redaction) > 0
+		})
+		release()
+	})
+
+	// Not a kill: the inbox cannot be written (its table is gone for a moment), so the transaction
+	// is answered 500 and the homeserver sends it again.
+	p = "inbox write failing (no kill)"
+	db := c.writableDB()
+	c.exec(db, "ALTER TABLE igbridge_queue_inbox RENAME TO igbridge_queue_inbox_away")
+	refused := c.send(p, c.room, c.nextBulk(), 1)
+	c.asProxy.waitPassed(t, "PUT", "/_matrix/app/v1/transactions/", refused.eventID.String(), 500)
+	c.exec(db, "ALTER TABLE igbridge_queue_inbox_away RENAME TO igbridge_queue_inbox")
+	retried := time.Now()
+	state := c.stateOf(refused)
+	got := waitReplies(t, c.alice, c.room, refused.eventID, 1)
+	c.rows = append(c.rows, killRow{point: p, atKill: state,
+		outcome: fmt.Sprintf("answered 500, then %d/1 %v after the table was back", len(got), since(retried))})
 
 	// The graceful stop: a job running (its download stalled), one queued behind it, a link
 	// waiting in the event channel behind a busy event loop; SIGTERM, and the stalled download is
