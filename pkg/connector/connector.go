@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/matrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/igbridge/igbridge/pkg/connector/upgrades"
 	"github.com/igbridge/igbridge/pkg/health"
@@ -108,7 +109,9 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		CooldownMax:       ic.Config.RateLimit.MaxCooldown,
 	}, nil)
 	ic.mc = bridge.Matrix.(*matrix.Connector)
-	ic.inbox = newInbox()
+	ic.inbox = newInbox(func(userID id.UserID) bool {
+		return userID == ic.Bridge.Bot.GetMXID() || bridge.IsGhostMXID(userID)
+	})
 	ic.mc.AS.Middleware = append([]exhttp.Middleware{hsTokenFromQuery(ic.mc.AS.Registration.ServerToken), ic.inboxMiddleware}, ic.mc.AS.Middleware...)
 	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.inboxed(ic.handleMessage))
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)

@@ -15,6 +15,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/appservice"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/igbridge/igbridge/pkg/media"
 	"github.com/igbridge/igbridge/pkg/queue"
@@ -35,6 +36,8 @@ const inboxWait = 20 * time.Second
 const transactionPath = "/_matrix/app/v1/transactions/"
 
 type inbox struct {
+	// ours reports whether a user is the bot or one of its ghosts, whose events carry no links to take.
+	ours func(id.UserID) bool
 	// open is closed once the queue's tables are up to date and the events a crash left are
 	// replayed: transactions wait for it, so that the replay comes before anything newer.
 	open chan struct{}
@@ -43,8 +46,8 @@ type inbox struct {
 	pending sync.Map
 }
 
-func newInbox() *inbox {
-	return &inbox{open: make(chan struct{})}
+func newInbox(ours func(id.UserID) bool) *inbox {
+	return &inbox{ours: ours, open: make(chan struct{})}
 }
 
 // inboxMiddleware stores the events of a transaction that may carry a link before mautrix's
@@ -66,7 +69,7 @@ func (ic *Connector) inboxMiddleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		events, err := ic.inboxEventsOf(body)
+		events, err := ic.inbox.eventsOf(body)
 		if err != nil {
 			next.ServeHTTP(w, r) // mautrix answers a malformed transaction
 			return
@@ -102,9 +105,9 @@ func (ic *Connector) waitInboxOpen(ctx context.Context) bool {
 	return false
 }
 
-// inboxEventsOf returns the events of a transaction body that may carry a link. A body mautrix
-// could not parse is an error.
-func (ic *Connector) inboxEventsOf(body []byte) ([]queue.InboxEvent, error) {
+// eventsOf returns the events of a transaction body that may carry a link. A body mautrix could
+// not parse is an error.
+func (in *inbox) eventsOf(body []byte) ([]queue.InboxEvent, error) {
 	var txn struct {
 		Events []json.RawMessage `json:"events"`
 	}
@@ -117,7 +120,7 @@ func (ic *Connector) inboxEventsOf(body []byte) ([]queue.InboxEvent, error) {
 		if err := json.Unmarshal(raw, &evt); err != nil {
 			return nil, err
 		}
-		if ic.mayCarryLink(&evt) {
+		if in.mayCarryLink(&evt) {
 			events = append(events, queue.InboxEvent{EventID: evt.ID, RoomID: evt.RoomID, Raw: raw})
 		}
 	}
@@ -127,8 +130,8 @@ func (ic *Connector) inboxEventsOf(body []byte) ([]queue.InboxEvent, error) {
 // mayCarryLink reports whether an event is one whose loss would lose or wrongly answer a link:
 // a message or edit with a link, a redaction (it may cancel one), or an encrypted event (its
 // content is known only once decrypted). The bridge's own events never are.
-func (ic *Connector) mayCarryLink(evt *event.Event) bool {
-	if evt.StateKey != nil || evt.ID == "" || evt.Sender == ic.Bridge.Bot.GetMXID() || ic.Bridge.IsGhostMXID(evt.Sender) {
+func (in *inbox) mayCarryLink(evt *event.Event) bool {
+	if evt.StateKey != nil || evt.ID == "" || in.ours(evt.Sender) {
 		return false
 	}
 	switch evt.Type {
