@@ -119,6 +119,8 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	for _, evtType := range inboxMarkerTypes {
 		ic.mc.EventProcessor.On(evtType, ic.markHandled)
 	}
+	// After bridgev2's own handler, which decrypts.
+	ic.mc.EventProcessor.On(event.EventEncrypted, ic.giveUpDecrypting)
 	ic.registerCommands()
 	ic.installWelcome()
 	ic.metrics = metrics.New(metricsState{ic})
@@ -135,9 +137,6 @@ func (ic *Connector) Start(ctx context.Context) error {
 	}
 	if err := ic.queue.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Section: "igbridge_queue", Err: err}
-	}
-	if err := ic.replayInbox(ctx); err != nil {
-		return fmt.Errorf("failed to replay the events of before the stop: %w", err)
 	}
 	var err error
 	ic.downloader, err = media.NewDownloader(media.DownloaderConfig{
@@ -158,6 +157,10 @@ func (ic *Connector) Start(ctx context.Context) error {
 	go ic.pruneCacheLoop(ic.Bridge.BackgroundCtx)
 	if err = ic.startMetrics(ctx); err != nil {
 		return err
+	}
+	// Everything the handlers use is set up by now.
+	if err = ic.replayInbox(ctx); err != nil {
+		return fmt.Errorf("failed to replay the events of before the stop: %w", err)
 	}
 	if err = ic.queue.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start the queue: %w", err)

@@ -224,6 +224,21 @@ func replayedEvent(raw json.RawMessage) (*event.Event, error) {
 	return &evt, nil
 }
 
+// decryptGiveUp is how long after its handler an encrypted event may still be waiting for its
+// keys: bridgev2 waits 3 s and then 22 s more before it gives up decrypting.
+const decryptGiveUp = 30 * time.Second
+
+// giveUpDecrypting runs after bridgev2's handler of an encrypted event. Decrypted, the event was
+// marked handled as what it turned out to be; still waiting for keys, it is marked handled once
+// bridgev2 has given up on it, so that undecryptable events do not pile up (a stop before that
+// leaves it to be replayed).
+func (ic *Connector) giveUpDecrypting(ctx context.Context, evt *event.Event) {
+	if _, ok := ic.inbox.pending.Load(evt.ID); !ok {
+		return
+	}
+	time.AfterFunc(decryptGiveUp, func() { ic.markHandled(ctx, evt) })
+}
+
 // inboxMarkerTypes are the types besides messages and redactions an encrypted event may decrypt
 // to in practice; their handler only marks the encrypted event handled.
 var inboxMarkerTypes = []event.Type{event.EventReaction, event.EventSticker}
