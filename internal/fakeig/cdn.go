@@ -79,5 +79,13 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 	s.wait(r, f.code)
 	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("Cache-Control", "max-age=1209600, no-transform")
-	http.ServeContent(w, r, "", time.Time{}, body)
+	size, err := body.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = body.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		http.Error(w, fmt.Sprintf("fakeig: %v", err), http.StatusInternalServerError)
+		return
+	}
+	http.ServeContent(w, r, "", time.Time{}, s.stallingBody(w, r, body, size))
 }

@@ -124,3 +124,6 @@ func (w *statusRecorder) Write(p []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(p)
 }
+
+// Unwrap lets http.ResponseController reach the connection (to flush a stalling body).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

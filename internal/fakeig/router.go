@@ -29,6 +29,7 @@ func (s *Server) serveFake(w http.ResponseWriter, r *http.Request) {
 	})
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() { s.log.setStatus(idx, rec.status) }()
+	s.holdBefore(r)
 
 	switch {
 	case !isFakeHost(host):

@@ -36,6 +36,7 @@ type Server struct {
 	media  *mediaStore
 	log    requestLog
 	delays delays
+	holds  holds
 	logf   func(format string, args ...any)
 	// unreachable makes the proxy refuse every tunnel and request, see SetUnreachable.
 	unreachable atomic.Bool

@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/matrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/igbridge/igbridge/pkg/connector/upgrades"
 	"github.com/igbridge/igbridge/pkg/health"
@@ -62,6 +63,7 @@ type Connector struct {
 	stopHealth    context.CancelFunc
 	// started is set once Start has set up everything links need, for the health report.
 	started atomic.Bool
+	inbox   *inbox
 	// eventsFull remembers whether the appservice event channel was full at the last liveness check.
 	eventsFull atomic.Bool
 }
@@ -111,10 +113,18 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		CooldownMax:       ic.Config.RateLimit.MaxCooldown,
 	}, nil)
 	ic.mc = bridge.Matrix.(*matrix.Connector)
-	ic.mc.AS.Middleware = append([]exhttp.Middleware{hsTokenFromQuery(ic.mc.AS.Registration.ServerToken)}, ic.mc.AS.Middleware...)
-	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.handleMessage)
+	ic.inbox = newInbox(func(userID id.UserID) bool {
+		return userID == ic.Bridge.Bot.GetMXID() || bridge.IsGhostMXID(userID)
+	})
+	ic.mc.AS.Middleware = append([]exhttp.Middleware{hsTokenFromQuery(ic.mc.AS.Registration.ServerToken), ic.inboxMiddleware}, ic.mc.AS.Middleware...)
+	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.inboxed(ic.handleMessage))
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
-	ic.mc.EventProcessor.On(event.EventRedaction, ic.handleRedaction)
+	ic.mc.EventProcessor.On(event.EventRedaction, ic.inboxed(ic.handleRedaction))
+	for _, evtType := range inboxMarkerTypes {
+		ic.mc.EventProcessor.On(evtType, ic.markHandled)
+	}
+	// After bridgev2's own handler, which decrypts.
+	ic.mc.EventProcessor.On(event.EventEncrypted, ic.giveUpDecrypting)
 	ic.registerCommands()
 	ic.installWelcome()
 	ic.metrics = metrics.New(metricsState{ic})
@@ -142,12 +152,20 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
+	// Upload buffers and yt-dlp's files go where the next start finds them after a SIGKILL.
+	if err = media.UseScratchAsTemp(ctx); err != nil {
+		return err
+	}
 	ic.startExtractor(ctx)
 	ic.startFFmpeg(ctx)
 	ic.installCommandFront()
 	go ic.pruneLoop(ic.Bridge.BackgroundCtx)
 	if err = ic.startMetrics(ctx); err != nil {
 		return err
+	}
+	// Everything the handlers use is set up by now.
+	if err = ic.replayInbox(ctx); err != nil {
+		return fmt.Errorf("failed to replay the events of before the stop: %w", err)
 	}
 	if err = ic.queue.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start the queue: %w", err)
@@ -168,6 +186,9 @@ func (ic *Connector) Stop() {
 	}
 	if err := ic.extractor.Close(); err != nil {
 		ic.Bridge.Log.Warn().Err(err).Msg("Failed to stop the yt-dlp workers")
+	}
+	if err := media.RemoveScratch(); err != nil {
+		ic.Bridge.Log.Warn().Err(err).Msg("Failed to remove temporary files")
 	}
 }
 

@@ -14,18 +14,22 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// scratchPrefix starts the name of a bridge process's directory for yt-dlp's temporary files
-// (cookies copies), followed by the process id and a random suffix. The id lets a later start
-// find the directories of bridges that died without removing theirs (SIGKILL, a crash).
-const scratchPrefix = "igbridge-ytdlp-"
+// scratchPrefix starts the name of a bridge process's directory for temporary files (cookies
+// copies, upload buffers, yt-dlp's files), followed by the process id and a random suffix. The id
+// lets a later start find the directories of bridges that died without removing theirs (SIGKILL,
+// a crash).
+const scratchPrefix = "igbridge-tmp-"
 
 var scratch struct {
 	mu  sync.Mutex
 	dir string
+	// base is the temporary directory scratch directories are made in, once UseScratchAsTemp has
+	// pointed TMPDIR at the scratch directory itself; "" means os.TempDir().
+	base string
 }
 
-// scratchDir returns this process's directory for yt-dlp's temporary files, 0700 under
-// os.TempDir(), creating it on first use and again if something (tmpfiles cleaning) removed it.
+// scratchDir returns this process's directory for temporary files, 0700 under the temporary
+// directory, creating it on first use and again if something (tmpfiles cleaning) removed it.
 func scratchDir() (string, error) {
 	scratch.mu.Lock()
 	defer scratch.mu.Unlock()
@@ -35,22 +39,64 @@ func scratchDir() (string, error) {
 		}
 	}
 	// MkdirTemp's random suffix makes a name that no other user can have created in advance.
-	dir, err := os.MkdirTemp("", scratchPrefix+strconv.Itoa(os.Getpid())+"-")
+	dir, err := os.MkdirTemp(scratch.base, scratchPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
-		return "", fmt.Errorf("failed to create a directory for yt-dlp's temporary files: %w", err)
+		return "", fmt.Errorf("failed to create a directory for temporary files: %w", err)
 	}
 	scratch.dir = dir
-	return dir, nil
+	if scratch.base != "" {
+		err = os.Setenv("TMPDIR", dir)
+	}
+	return dir, err
+}
+
+// UseScratchAsTemp makes this process's scratch directory the temporary directory of the whole
+// bridge (TMPDIR), after removing those of killed bridges: mautrix's upload buffers and whatever
+// yt-dlp writes then go where the next start removes them should the bridge be killed mid-upload.
+// Call it at start, before anything creates temporary files.
+func UseScratchAsTemp(ctx context.Context) error {
+	cleanStaleScratch(ctx)
+	scratch.mu.Lock()
+	if scratch.base == "" {
+		scratch.base = os.TempDir()
+	}
+	scratch.mu.Unlock()
+	_, err := scratchDir()
+	return err
+}
+
+// RemoveScratch removes this process's scratch directory, at a clean stop once nothing uses it.
+func RemoveScratch() error {
+	scratch.mu.Lock()
+	defer scratch.mu.Unlock()
+	if scratch.dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(scratch.dir); err != nil {
+		return fmt.Errorf("failed to remove temporary files: %w", err)
+	}
+	scratch.dir = ""
+	return nil
+}
+
+// tempBase is the directory scratch directories are made in.
+func tempBase() string {
+	scratch.mu.Lock()
+	defer scratch.mu.Unlock()
+	if scratch.base != "" {
+		return scratch.base
+	}
+	return os.TempDir()
 }
 
 // removeStaleScratch removes the scratch directories of bridge processes that no longer run and
 // returns how many it removed. Directories of other users' processes are left alone (and could
 // not be removed from a sticky /tmp anyway).
 func removeStaleScratch() (int, error) {
-	tmp := os.TempDir()
+	tmp := tempBase()
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
-		return 0, fmt.Errorf("failed to look for stale yt-dlp temporary files: %w", err)
+		return 0, fmt.Errorf("failed to look for stale temporary files: %w", err)
 	}
 	removed := 0
 	var errs []error
@@ -66,7 +112,7 @@ func removeStaleScratch() (int, error) {
 		removed++
 	}
 	if err := errors.Join(errs...); err != nil {
-		return removed, fmt.Errorf("failed to remove stale yt-dlp temporary files: %w", err)
+		return removed, fmt.Errorf("failed to remove stale temporary files: %w", err)
 	}
 	return removed, nil
 }
@@ -90,7 +136,7 @@ func processAlive(pid int) bool {
 }
 
 // cleanStaleScratch removes the scratch directories of dead bridges, at start: those are what a
-// SIGKILL left behind, cookies copies included.
+// SIGKILL left behind, cookies copies and upload buffers included.
 func cleanStaleScratch(ctx context.Context) {
 	log := zerolog.Ctx(ctx)
 	removed, err := removeStaleScratch()
@@ -98,6 +144,6 @@ func cleanStaleScratch(ctx context.Context) {
 		log.Warn().Err(err).Msg("Failed to clean up after a bridge that was killed")
 	}
 	if removed > 0 {
-		log.Info().Int("directories", removed).Msg("Removed yt-dlp temporary files left by a bridge that was killed")
+		log.Info().Int("directories", removed).Msg("Removed temporary files left by a bridge that was killed")
 	}
 }

@@ -25,7 +25,7 @@ const workerMarker = "igbridge's yt-dlp worker"
 // TestMain fails the package when a worker process or a pool goroutine outlives its test:
 // every pool must be closed, and Close must leave nothing behind.
 func TestMain(m *testing.M) {
-	if os.Getenv(scratchHelperEnv) != "" {
+	if os.Getenv(scratchHelperEnv) != "" || os.Getenv(tempHelperEnv) != "" {
 		os.Exit(runScratchHelper())
 	}
 	code := m.Run()

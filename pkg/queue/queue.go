@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -71,6 +72,8 @@ type Queue struct {
 	// stopDispatch ends the dispatcher; stopHandlers cancels the handlers' context.
 	stopDispatch, stopHandlers context.CancelFunc
 	wg                         sync.WaitGroup
+	// inboxPruned is when handled inbox events were last forgotten (Unix ms).
+	inboxPruned atomic.Int64
 }
 
 // New makes a queue in the bridge's database; its tables are versioned separately, in

@@ -206,6 +206,9 @@ func (b *bridge) start() {
 	t := b.t
 	b.proc = exec.Command(bridgeBinary, "-c", b.cfgPath, "-r", b.regPath, "--ignore-unsupported-server")
 	b.proc.Dir = b.dir
+	// Its own process group, so that a crash test can kill it with everything it started; killed
+	// by the kernel should the test binary die without its cleanups.
+	b.proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	b.proc.Env = append(withoutProxyVars(os.Environ()), b.environ...)
 	var out io.Writer = b.logBuf
 	if dir := os.Getenv(logDirEnv); dir != "" {
