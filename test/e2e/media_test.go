@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"image/jpeg"
 	"math"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,11 +116,11 @@ func TestMediaFormats(t *testing.T) {
 		}
 		ffprobe(t, downloadVideo(t, alice, evt)).check(t, 480, 360)
 		for _, name := range []string{"DashVideo", "DashAudio"} {
-			if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats[name].URL)); n != 0 {
+			if n := e.ig.CountRequests("cdninstagram.com", pathOf(t, formats[name].URL)); n != 0 {
 				t.Fatalf("%s, known to be too large, was requested %d times", name, n)
 			}
 		}
-		if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats["P240"].URL)); n != 0 {
+		if n := e.ig.CountRequests("cdninstagram.com", pathOf(t, formats["P240"].URL)); n != 0 {
 			t.Fatalf("P240 was requested although P360 fits")
 		}
 	})
@@ -147,7 +146,7 @@ func TestMediaFormats(t *testing.T) {
 		if info.Width != 640 || info.Height != 480 || int64(info.Size) != st.Size() || st.Size() > limit {
 			t.Fatalf("info = %+v, file %d bytes, limit %d", info, st.Size(), limit)
 		}
-		if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats["DashVideo"].URL)); n != 1 {
+		if n := e.ig.CountRequests("cdninstagram.com", pathOf(t, formats["DashVideo"].URL)); n != 1 {
 			t.Fatalf("DASH video requested %d times, want 1", n)
 		}
 		assertNoTempFiles(t, e)
@@ -170,7 +169,7 @@ func TestMediaFormats(t *testing.T) {
 		}
 		mustContain(t, "body", content.Body, "Reduced to fit this server's upload limit")
 		mustContain(t, "body", content.Body, fakeig.ReelURL(fakeig.CodeFormats))
-		if n := e.ig.CountRequests("cdninstagram.com", pathOf(formats["P240"].URL)); n != 2 {
+		if n := e.ig.CountRequests("cdninstagram.com", pathOf(t, formats["P240"].URL)); n != 2 {
 			// Once for its Content-Length (too large), once as the source of the re-encode.
 			t.Fatalf("P240 requested %d times, want 2", n)
 		}
@@ -197,15 +196,6 @@ func TestMediaFormats(t *testing.T) {
 		mustContain(t, "status", status.Body, "* ffmpeg: not found: merging and transcoding are off")
 		mustContain(t, "log", e.logBuf.String(), "ffmpeg not found: merging DASH formats and transcoding are off")
 	})
-}
-
-// pathOf is a CDN URL's path, for request counts.
-func pathOf(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		panic(err)
-	}
-	return u.Path
 }
 
 // assertNoTempFiles checks that the bridge left no media files in its scratch directory (which

@@ -1,4 +1,4 @@
--- v1 -> v2: Transaction inbox
+-- v2 -> v3: Transaction inbox
 
 -- Every event of a homeserver transaction that may carry a link, written before the transaction
 -- is acknowledged: the appservice hands events to its handlers only after answering, so a crash
