@@ -210,8 +210,7 @@ func (c *campaign) kill(point string, release func()) {
 	}
 	// The scratch sweep runs in the connector's start, which the readiness check does not wait for.
 	c.waitFor("removing the killed bridge's temporary files", func() bool {
-		left, _ := filepath.Glob(filepath.Join(c.tmp, "igbridge-tmp-"+strconv.Itoa(pid)+"-*"))
-		return len(left) == 0
+		return len(scratchDirs(c.tmp, pid)) == 0
 	})
 	start := time.Now()
 	answered := c.waitAnswers(point)
@@ -433,21 +432,20 @@ func TestCrashCampaign(t *testing.T) {
 	// 4: the video requested from the CDN, no byte back yet.
 	p = "downloading: CDN request sent, no answer yet"
 	code = c.nextBulk()
-	video := pathOf(t, c.fixture(code).Items[0].MediaURL)
-	release = ig.Hold(video, false)
-	c.send(p, c.room, code, 1)
-	ig.WaitForRequest(t, "cdninstagram.com", video, replyTimeout)
-	c.kill(p, release)
+	c.killDuringCDNRequest(p, code, 1, pathOf(t, c.fixture(code).Items[0].MediaURL))
 
 	// 5: half the video streamed into mautrix's upload buffer, a temporary file.
 	p = "downloading: half the video in the upload buffer file"
 	code = c.nextBulk()
-	video = pathOf(t, c.fixture(code).Items[0].MediaURL)
+	video := pathOf(t, c.fixture(code).Items[0].MediaURL)
 	release = ig.Hold(video, true)
 	c.send(p, c.room, code, 1)
 	var buffers []string
 	c.waitFor("an upload buffer file", func() bool {
-		buffers, _ = filepath.Glob(filepath.Join(c.tmp, "igbridge-tmp-"+strconv.Itoa(c.proc.Process.Pid)+"-*", "mautrix-upload-*"))
+		for _, dir := range scratchDirs(c.tmp, c.proc.Process.Pid) {
+			found, _ := filepath.Glob(filepath.Join(dir, "mautrix-upload-*"))
+			buffers = append(buffers, found...)
+		}
 		return len(buffers) > 0
 	})
 	c.kill(p, release)
@@ -460,11 +458,7 @@ func TestCrashCampaign(t *testing.T) {
 	// 6: between two uploads of one item: the video is on the homeserver, its cover is downloading.
 	p = "video uploaded, cover download held"
 	code = c.nextBulk()
-	cover := pathOf(t, c.fixture(code).Items[0].ThumbURL)
-	release = ig.Hold(cover, false)
-	c.send(p, c.room, code, 1)
-	ig.WaitForRequest(t, "cdninstagram.com", cover, replyTimeout)
-	c.kill(p, release)
+	c.killDuringCDNRequest(p, code, 1, pathOf(t, c.fixture(code).Items[0].ThumbURL))
 
 	// 7, 8: an upload on its way to the homeserver, then one the homeserver stored unanswered.
 	p = "uploading: request not yet at the homeserver"
@@ -508,16 +502,12 @@ func TestCrashCampaign(t *testing.T) {
 
 	// 13: a 10-item carousel, killed while its third item downloads.
 	p = "big carousel: third item downloading"
-	third := pathOf(t, c.fixture(fakeig.CodeBigCarousel).Items[2].MediaURL)
-	release = ig.Hold(third, false)
-	c.send(p, c.room, fakeig.CodeBigCarousel, 10)
-	ig.WaitForRequest(t, "cdninstagram.com", third, replyTimeout)
-	c.kill(p, release)
+	c.killDuringCDNRequest(p, fakeig.CodeBigCarousel, 10, pathOf(t, c.fixture(fakeig.CodeBigCarousel).Items[2].MediaURL))
 
 	// 14: the media cache write, made to wait on a lock the test holds.
 	p = "writing the media cache (waiting on a lock)"
 	code = c.nextBulk()
-	cover = pathOf(t, c.fixture(code).Items[0].ThumbURL)
+	cover := pathOf(t, c.fixture(code).Items[0].ThumbURL)
 	release = ig.Hold(cover, false)
 	c.send(p, c.room, code, 1)
 	ig.WaitForRequest(t, "cdninstagram.com", cover, replyTimeout)
@@ -679,4 +669,19 @@ func (c *campaign) stopInFlight(point string, releaseRunning, releaseRest func()
 	answered := c.waitAnswers(point)
 	c.rows = append(c.rows, killRow{point: point, atKill: strings.Join(states, "; "),
 		outcome: fmt.Sprintf("stopped in %v with status 0; answered %s", stopped, answered)})
+}
+
+// killDuringCDNRequest posts code, which is answered in parts messages, and kills the bridge
+// while the fake CDN holds its request for path, before any byte of the answer.
+func (c *campaign) killDuringCDNRequest(point, code string, parts int, path string) {
+	release := c.ig.Hold(path, false)
+	c.send(point, c.room, code, parts)
+	c.ig.WaitForRequest(c.t, "cdninstagram.com", path, replyTimeout)
+	c.kill(point, release)
+}
+
+// scratchDirs lists the scratch directories of the bridge process pid under tmp.
+func scratchDirs(tmp string, pid int) []string {
+	dirs, _ := filepath.Glob(filepath.Join(tmp, "igbridge-tmp-"+strconv.Itoa(pid)+"-*"))
+	return dirs
 }

@@ -202,7 +202,7 @@ func TestMediaFormats(t *testing.T) {
 // it made for them).
 func assertNoTempFiles(t *testing.T, e *env) {
 	t.Helper()
-	scratch, _ := filepath.Glob(filepath.Join(os.TempDir(), "igbridge-tmp-"+strconv.Itoa(e.proc.Process.Pid)+"-*"))
+	scratch := scratchDirs(os.TempDir(), e.proc.Process.Pid)
 	if len(scratch) != 1 {
 		t.Fatalf("the bridge's scratch directory, where media files go, is not there: %v", scratch)
 	}
