@@ -34,6 +34,7 @@ type Config struct {
 	Cache               CacheConfig     `yaml:"cache"`
 	Health              HealthConfig    `yaml:"health"`
 	Metrics             MetricsConfig   `yaml:"metrics"`
+	Reactions           ReactionsConfig `yaml:"reactions"`
 
 	displaynameTemplate *template.Template
 }
@@ -80,6 +81,14 @@ type HealthConfig struct {
 type MetricsConfig struct {
 	Enabled bool   `yaml:"enabled"`
 	Listen  string `yaml:"listen"`
+}
+
+// ReactionsConfig holds the reactions the bot shows and the ones users may act with; an empty
+// value turns the feature off.
+type ReactionsConfig struct {
+	Progress string   `yaml:"progress"`
+	Retry    []string `yaml:"retry"`
+	Delete   []string `yaml:"delete"`
 }
 
 type MediaConfig struct {
@@ -200,6 +209,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Int, "health", "min_recent_jobs")
 	helper.Copy(up.Bool, "metrics", "enabled")
 	helper.Copy(up.Str, "metrics", "listen")
+	helper.Copy(up.Str, "reactions", "progress")
+	helper.Copy(up.List, "reactions", "retry")
+	helper.Copy(up.List, "reactions", "delete")
 }
 
 func (ic *Connector) GetConfig() (example string, data any, upgrader up.Upgrader) {

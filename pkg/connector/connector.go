@@ -46,8 +46,10 @@ type Connector struct {
 	// linkMessages holds management-room messages that are links, not commands (see claimFromCommands).
 	linkMessages sync.Map
 	// redacted holds messages redacted while their links were being answered (see handleRedaction).
-	redacted  sync.Map
-	alertLock sync.Mutex
+	redacted sync.Map
+	// messageLocks orders showing and taking back a message's progress reaction (see progress.go).
+	messageLocks messageLocks
+	alertLock    sync.Mutex
 
 	// maxFileSize is the smaller of network.media.max_size and the homeserver's m.upload.size
 	// (bridgev2 reports the latter once it has asked the homeserver).
@@ -99,7 +101,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		BackoffMax:        ic.Config.Retry.MaxDelay,
 		MaxPendingPerRoom: ic.Config.Queue.MaxPendingPerRoom,
 		MaxPendingPerUser: ic.Config.Queue.MaxPendingPerUser,
-	}, ic.handleJob)
+	}, ic.answerJob)
 	ic.pacer = queue.NewPacer(queue.PacerConfig{
 		RequestsPerMinute: ic.Config.RateLimit.RequestsPerMinute,
 		MinInterval:       ic.Config.RateLimit.MinInterval,

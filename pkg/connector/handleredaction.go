@@ -9,6 +9,8 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/queue"
 )
 
 // redactedMemory is how long a redaction is remembered for jobs still running when it came.
@@ -77,17 +79,25 @@ func (ic *Connector) redactReplies(ctx context.Context, roomID id.RoomID, eventI
 		return
 	}
 	for _, reply := range replies {
-		sender := ic.Bridge.Bot
-		if ghostID, ok := ic.mc.ParseGhostMXID(reply.Sender); ok {
-			sender = ic.Bridge.Matrix.GhostIntent(ghostID)
-		}
-		_, err = sender.SendMessage(ctx, roomID, event.EventRedaction, &event.Content{
-			Parsed: &event.RedactionEventContent{Redacts: reply.EventID, Reason: "The linked message was deleted"},
-		}, &bridgev2.MatrixSendExtra{TransactionID: "igbridge-redact-" + reply.EventID.String()})
-		if err != nil {
-			log.Err(err).Stringer("reply_id", reply.EventID).Msg("Failed to redact an answer")
-		}
+		_ = ic.redactReply(ctx, reply, "The linked message was deleted")
 	}
+}
+
+// redactReply redacts one answer as the user who sent it; redacting it twice (following a
+// redaction and a delete request) sends one redaction.
+func (ic *Connector) redactReply(ctx context.Context, reply queue.Reply, reason string) error {
+	sender := ic.Bridge.Bot
+	if ghostID, ok := ic.mc.ParseGhostMXID(reply.Sender); ok {
+		sender = ic.Bridge.Matrix.GhostIntent(ghostID)
+	}
+	_, err := sender.SendMessage(ctx, reply.RoomID, event.EventRedaction, &event.Content{
+		Parsed: &event.RedactionEventContent{Redacts: reply.EventID, Reason: reason},
+	}, &bridgev2.MatrixSendExtra{TransactionID: "igbridge-redact-" + reply.EventID.String()})
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Stringer("reply_id", reply.EventID).Msg("Failed to redact an answer")
+		return fmt.Errorf("failed to redact %s: %w", reply.EventID, err)
+	}
+	return nil
 }
 
 func (ic *Connector) rememberRedaction(eventID id.EventID) {

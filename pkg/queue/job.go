@@ -17,6 +17,7 @@ type Job struct {
 	LinkKey    string // dedup key of the link, e.g. "post:Abc"
 	LinkURL    string
 	Attempts   int // attempts already started, including the current one
+	Retries    int // times a user had the job tried again after it failed (see Reopen)
 	CreatedAt  time.Time
 }
 

@@ -62,3 +62,26 @@ func scanReplies(rows dbutil.Rows, err error) ([]Reply, error) {
 		return
 	}, err).AsList()
 }
+
+// ReplyByEvent returns the reply that is the event eventID of a room, or nil when the event is
+// not one of the bridge's answers.
+func (q *Queue) ReplyByEvent(ctx context.Context, roomID id.RoomID, eventID id.EventID) (*Reply, error) {
+	rows, err := q.db.Query(ctx,
+		"SELECT "+replyColumns+" FROM igbridge_queue_reply WHERE event_id=$1 AND room_id=$2", eventID, roomID)
+	replies, err := scanReplies(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("failed to find reply: %w", err)
+	} else if len(replies) == 0 {
+		return nil, nil
+	}
+	return &replies[0], nil
+}
+
+// ForgetReply drops the record of a reply that was taken back (redacted).
+func (q *Queue) ForgetReply(ctx context.Context, jobID int64, part int) error {
+	_, err := q.db.Exec(ctx, "DELETE FROM igbridge_queue_reply WHERE job_id=$1 AND part=$2", jobID, part)
+	if err != nil {
+		return fmt.Errorf("failed to forget reply: %w", err)
+	}
+	return nil
+}
