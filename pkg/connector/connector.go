@@ -113,6 +113,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.handleMessage)
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
 	ic.mc.EventProcessor.On(event.EventRedaction, ic.handleRedaction)
+	ic.mc.EventProcessor.On(event.EventReaction, ic.handleReaction)
 	ic.registerCommands()
 	ic.installWelcome()
 	ic.metrics = metrics.New(metricsState{ic})

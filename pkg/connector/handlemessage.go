@@ -107,7 +107,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 			log.Debug().Err(err).Msg("Link over the queue caps")
 			if ic.overCap.allow(evt.RoomID, evt.Sender, time.Now()) {
-				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt, err)
+				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, evt.ID, err)
 			}
 			return
 		case err != nil:
@@ -121,7 +121,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 
 // sendOverCapNotice tells the sender that their links were not taken (at most once a minute,
 // see overCapNotices).
-func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, cause error) {
+func (ic *Connector) sendOverCapNotice(ctx context.Context, roomID id.RoomID, replyTo id.EventID, cause error) {
 	message := "Too many links are waiting in this room; this one was skipped. Try again in a minute."
 	if errors.Is(cause, queue.ErrUserFull) {
 		message = "You have too many links waiting; this one was skipped. Try again in a minute."
@@ -129,10 +129,10 @@ func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, ca
 	content := &event.MessageEventContent{
 		MsgType:   event.MsgNotice,
 		Body:      message,
-		RelatesTo: (&event.RelatesTo{}).SetReplyTo(evt.ID),
+		RelatesTo: (&event.RelatesTo{}).SetReplyTo(replyTo),
 		Mentions:  &event.Mentions{},
 	}
-	_, err := ic.Bridge.Bot.SendMessage(ctx, evt.RoomID, event.EventMessage, &event.Content{Parsed: content}, nil)
+	_, err := ic.Bridge.Bot.SendMessage(ctx, roomID, event.EventMessage, &event.Content{Parsed: content}, nil)
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to send over-cap notice")
 	}

@@ -55,16 +55,24 @@ func (ic *Connector) mayRedactLinks(ctx context.Context, evt *event.Event, redac
 	jobs, err := ic.queue.MessageJobs(ctx, evt.RoomID, redacts)
 	if err != nil || len(jobs) == 0 {
 		return false, err
-	} else if jobs[0].Sender == evt.Sender {
+	}
+	return ic.mayActOnLinks(ctx, evt.RoomID, jobs[0].Sender, evt.Sender)
+}
+
+// mayActOnLinks reports whether user may act on the links of linkSender's message (follow its
+// redaction, retry a link, delete an answer): as its sender or as someone the room's power
+// levels allow to redact others' events.
+func (ic *Connector) mayActOnLinks(ctx context.Context, roomID id.RoomID, linkSender, user id.UserID) (bool, error) {
+	if linkSender == user {
 		return true, nil
 	}
-	levels, err := ic.mc.Bot.PowerLevels(ctx, evt.RoomID)
+	levels, err := ic.mc.Bot.PowerLevels(ctx, roomID)
 	if err != nil {
 		return false, fmt.Errorf("failed to get power levels: %w", err)
 	}
-	if levels.GetUserLevel(evt.Sender) < levels.Redact() {
-		zerolog.Ctx(ctx).Debug().Stringer("link_sender", jobs[0].Sender).
-			Msg("Ignoring a redaction by someone who may not redact the message")
+	if levels.GetUserLevel(user) < levels.Redact() {
+		zerolog.Ctx(ctx).Debug().Stringer("link_sender", linkSender).
+			Msg("Ignoring someone who is neither the link's sender nor allowed to redact others' messages")
 		return false, nil
 	}
 	return true, nil

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -185,10 +184,4 @@ func answeredForGood(res queue.Result, job *queue.Job, maxAttempts int, stopping
 		return job.Attempts >= maxAttempts
 	}
 	return true
-}
-
-// sameReaction compares reaction keys as users type them: with or without the emoji
-// presentation selector (U+FE0F), which clients add or leave out.
-func sameReaction(a, b string) bool {
-	return strings.ReplaceAll(a, "\ufe0f", "") == strings.ReplaceAll(b, "\ufe0f", "")
 }

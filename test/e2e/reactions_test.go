@@ -131,3 +131,135 @@ func TestProgressReactionOff(t *testing.T) {
 		t.Fatalf("%d progress reactions recorded, want 0", n)
 	}
 }
+
+// failOnce is a set-up where one 429 from the fake fails a link for good (one attempt), with a
+// short cool-down so the next request to Instagram is not held up long.
+var failOnce = map[string]any{
+	"rate_limit": map[string]any{"requests_per_minute": 6000, "min_interval": "1ms", "cooldown": "200ms", "max_cooldown": "1s"},
+	"retry":      map[string]any{"max_attempts": 1},
+}
+
+// reactionRoom is a watched room of an owner with a moderator (may redact others' messages), the
+// sender of the links and someone else, both at the default level.
+type reactionRoom struct {
+	roomID                 id.RoomID
+	mod, poster, bystander *tesths.Client
+}
+
+func (e *env) reactionRoom(t *testing.T) reactionRoom {
+	t.Helper()
+	owner := e.hs.RegisterUser(t, "owner")
+	rr := reactionRoom{
+		mod:       e.hs.RegisterUser(t, "mod"),
+		poster:    e.hs.RegisterUser(t, "poster"),
+		bystander: e.hs.RegisterUser(t, "bystander"),
+	}
+	rr.roomID = e.roomWithLevels(t, owner, map[*tesths.Client]int{rr.mod: 50, rr.poster: 0, rr.bystander: 0})
+	return rr
+}
+
+// failedLink posts a link that Instagram rate-limits once and returns it with the bot's failure
+// notice.
+func (e *env) failedLink(t *testing.T, rr reactionRoom, code string) (id.EventID, *event.Event) {
+	t.Helper()
+	e.ig.FailNext(code, 1)
+	origID, got := sendAndWait(t, rr.poster, rr.roomID, postURL(code), 1)
+	if got[0].Sender != e.bot || got[0].Content.AsMessage().MsgType != event.MsgNotice {
+		t.Fatalf("the rate-limited link got %s from %s, want the bot's failure notice", got[0].Content.AsMessage().MsgType, got[0].Sender)
+	}
+	return origID, got[0]
+}
+
+// waitRetried waits until a retried link is answered with its media and the failure notice is
+// gone, and checks Instagram was asked again despite the remembered failure.
+func (e *env) waitRetried(t *testing.T, c *tesths.Client, roomID id.RoomID, code string, origID id.EventID, notice *event.Event) {
+	t.Helper()
+	c.WaitFor(t, roomID, replyTimeout, redacts(notice.ID, e.bot))
+	answer := c.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
+		return replyTo(origID)(evt) && evt.Content.AsMessage().MsgType == event.MsgVideo
+	})
+	if answer.Sender == e.bot {
+		t.Fatalf("the retried link was answered by the bot, want the account's ghost")
+	}
+	if n := e.ig.CountRequests("www.instagram.com", "/p/"+code); n != 2 {
+		t.Fatalf("the post was asked for %d times, want 2 (the failure, then the retry)", n)
+	}
+	// The retry round shows its own progress reaction, taken back after the answer.
+	c.WaitFor(t, roomID, replyTimeout, func(*event.Event) bool {
+		reactions := reactionsTo(c, roomID, e.bot, origID)
+		if len(reactions) != 2 {
+			return false
+		}
+		for _, r := range reactions {
+			if !slices.ContainsFunc(c.Events(roomID), redacts(r.ID, e.bot)) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestRetryReaction: 🔁 on a failure notice by someone else does nothing; by the link's sender, and
+// on another link by a moderator, it has Instagram asked again at once (the failure is remembered
+// for 5 minutes otherwise) and the link answered with its media, the notice withdrawn.
+func TestRetryReaction(t *testing.T) {
+	e := startEnv(t, envOptions{network: failOnce})
+	rr := e.reactionRoom(t)
+	first := fakeig.BulkCode(30)
+	origID, notice := e.failedLink(t, rr, first)
+
+	if _, err := rr.bystander.SendReaction(t.Context(), rr.roomID, notice.ID, "🔁"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle(t, rr.poster, rr.roomID)
+	if state := queryValue[string](e.bridge, "SELECT state FROM igbridge_queue_job WHERE event_id=$1", origID); state != "failed" {
+		t.Fatalf("after a bystander's 🔁 the job is %s, want still failed", state)
+	}
+	if n := e.ig.CountRequests("www.instagram.com", "/p/"+first); n != 1 {
+		t.Fatalf("after a bystander's 🔁 the post was asked for %d times, want 1", n)
+	}
+
+	if _, err := rr.poster.SendReaction(t.Context(), rr.roomID, notice.ID, "🔁"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRetried(t, rr.poster, rr.roomID, first, origID, notice)
+	if n := e.queryInt("SELECT retries FROM igbridge_queue_job WHERE event_id=$1 AND state='done'", origID); n != 1 {
+		t.Fatalf("the job is not done after one retry round (retries=%d)", n)
+	}
+
+	second := fakeig.BulkCode(31)
+	origID, notice = e.failedLink(t, rr, second)
+	if _, err := rr.mod.SendReaction(t.Context(), rr.roomID, notice.ID, "🔁"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRetried(t, rr.poster, rr.roomID, second, origID, notice)
+}
+
+// TestDeleteReaction: 🗑 on an answer by someone else does nothing; ❌ by a moderator deletes an
+// answer; 🗑️ (with the emoji selector) by the link's sender on one part of a carousel deletes all
+// its parts, each redacted by the account that sent it.
+func TestDeleteReaction(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	rr := e.reactionRoom(t)
+	_, carousel := sendAndWait(t, rr.poster, rr.roomID, postURL(fakeig.CodeCarousel), 3)
+	if _, err := rr.bystander.SendReaction(t.Context(), rr.roomID, carousel[0].ID, "🗑"); err != nil {
+		t.Fatal(err)
+	}
+	_, image := sendAndWait(t, rr.poster, rr.roomID, postURL(fakeig.CodeImage), 1)
+	if _, err := rr.mod.SendReaction(t.Context(), rr.roomID, image[0].ID, "❌"); err != nil {
+		t.Fatal(err)
+	}
+	rr.poster.WaitFor(t, rr.roomID, replyTimeout, redacts(image[0].ID, image[0].Sender))
+	// The bystander's reaction came first: had it counted, the carousel would be gone by now.
+	for _, part := range carousel {
+		if slices.ContainsFunc(rr.poster.Events(rr.roomID), redacts(part.ID, part.Sender)) {
+			t.Fatalf("a bystander's 🗑 deleted part %s of the answer", part.ID)
+		}
+	}
+	if _, err := rr.poster.SendReaction(t.Context(), rr.roomID, carousel[1].ID, "🗑️"); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range carousel {
+		rr.poster.WaitFor(t, rr.roomID, replyTimeout, redacts(part.ID, part.Sender))
+	}
+}

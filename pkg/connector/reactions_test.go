@@ -68,3 +68,30 @@ func TestMessageLocks(t *testing.T) {
 		t.Fatalf("%d locks left after all were released", len(ml.locks))
 	}
 }
+
+func TestReactionActionFor(t *testing.T) {
+	rc := ReactionsConfig{Retry: []string{"🔁"}, Delete: []string{"🗑️", "❌"}}
+	for key, want := range map[string]reactionAction{
+		"🔁": actionRetry, "🗑": actionDelete, "🗑️": actionDelete, "❌": actionDelete, "👍": actionNone, "": actionNone,
+	} {
+		if got := rc.actionFor(key); got != want {
+			t.Errorf("actionFor(%q) = %v, want %v", key, got, want)
+		}
+	}
+	if got := (&ReactionsConfig{}).actionFor("🔁"); got != actionNone {
+		t.Errorf("with no keys configured actionFor(🔁) = %v, want none", got)
+	}
+}
+
+// TestPartTxnID: a job's first round keeps the IDs jobs already in the queue were sent with; each
+// retry round asked for by a user gets new ones.
+func TestPartTxnID(t *testing.T) {
+	first := partTxnID(&queue.Job{ID: 7}, noticePart)
+	if first != "igbridge-job-7--1" {
+		t.Errorf("first round notice txn ID %q", first)
+	}
+	again := partTxnID(&queue.Job{ID: 7, Retries: 1}, noticePart)
+	if again == first || again == partTxnID(&queue.Job{ID: 7, Retries: 2}, noticePart) {
+		t.Errorf("retry rounds share transaction IDs: %q", again)
+	}
+}
