@@ -150,6 +150,7 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err = ic.queue.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start the queue: %w", err)
 	}
+	go ic.sweepProgress(ic.Bridge.BackgroundCtx)
 	ic.started.Store(true)
 	return nil
 }

@@ -163,13 +163,28 @@ func (ic *Connector) progressReactions(ctx context.Context, roomID id.RoomID, ev
 }
 
 // answerJob is the queue's handler: handleJob, then the progress reaction is taken back once the
-// link is answered for good (not when it waits for a retry or was cut short by shutdown).
+// link is answered for good (not when it waits for a retry or was cut short by shutdown). This
+// holds with progress reactions turned off too: they may have been on when the link came.
 func (ic *Connector) answerJob(ctx context.Context, job *queue.Job) queue.Result {
 	res := ic.handleJob(ctx, job)
-	if ic.Config.Reactions.Progress != "" && answeredForGood(res, job, ic.Config.Retry.MaxAttempts, ctx.Err() != nil) {
+	if answeredForGood(res, job, ic.Config.Retry.MaxAttempts, ctx.Err() != nil) {
 		ic.endProgress(context.WithoutCancel(ctx), job)
 	}
 	return res
+}
+
+// sweepProgress takes back the progress reactions of messages with nothing left to answer, at
+// start-up: jobs given up then (interrupted on their last attempt) were never answered.
+func (ic *Connector) sweepProgress(ctx context.Context) {
+	stale, err := ic.queue.RepliesOfFinished(ctx, progressPart)
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to look for stale progress reactions")
+		return
+	}
+	for _, reaction := range stale {
+		// Job 0 is none: endProgress checks again, under the message's lock, that no job is left.
+		ic.endProgress(ctx, &queue.Job{RoomID: reaction.RoomID, EventID: reaction.ReplyTo})
+	}
 }
 
 // answeredForGood reports whether an attempt's outcome is the job's last one, as the queue will

@@ -117,3 +117,39 @@ func settleRoom(t *testing.T, q *Queue, rec *recorder, room id.RoomID, marker id
 	}
 	rec.finish(markerID, Result{Outcome: Done})
 }
+
+// TestRepliesOfFinished lists a part's replies only for messages with no job waiting or running.
+func TestRepliesOfFinished(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
+		ctx := testCtx(t)
+		rec := newRecorder()
+		q := newQueue(t, db, Config{Clock: newFakeClock()}, rec.handle)
+		const room id.RoomID = "!r:example.org"
+		finished := &Job{ID: mustAdd(t, q, Job{RoomID: room, EventID: "$done", Sender: "@u:example.org", LinkKey: "post:A"}), RoomID: room, EventID: "$done"}
+		waiting := &Job{ID: mustAdd(t, q, Job{RoomID: room, EventID: "$waiting", Sender: "@u:example.org", LinkKey: "post:A"}), RoomID: room, EventID: "$waiting"}
+		for _, job := range []*Job{finished, waiting} {
+			if err := q.RecordReply(ctx, job, -2, "$reaction"+job.EventID[1:], "@bot:example.org"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.RecordReply(ctx, finished, 0, "$answer", "@ghost:example.org"); err != nil {
+			t.Fatal(err)
+		}
+		start(t, q)
+		rec.next(t)
+		rec.finish(finished.ID, Result{Outcome: Done})
+		if job := rec.next(t); job.ID != waiting.ID {
+			t.Fatalf("job %d started, want %d", job.ID, waiting.ID)
+		}
+		// $done is finished; $waiting's job is running.
+		got, err := q.RepliesOfFinished(ctx, -2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].EventID != "$reactiondone" {
+			t.Fatalf("RepliesOfFinished = %+v, want the reaction on $done only", got)
+		}
+		rec.finish(waiting.ID, Result{Outcome: Done})
+		stop(t, q)
+	})
+}

@@ -85,3 +85,22 @@ func (q *Queue) ForgetReply(ctx context.Context, jobID int64, part int) error {
 	}
 	return nil
 }
+
+// RepliesOfFinished returns the replies numbered part to messages that have no job waiting or
+// running any more, oldest first: what is left of a message's progress after a job was given up
+// without being answered.
+func (q *Queue) RepliesOfFinished(ctx context.Context, part int) ([]Reply, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT `+replyColumns+` FROM igbridge_queue_reply AS r
+		WHERE r.part=$1 AND NOT EXISTS (
+			SELECT 1 FROM igbridge_queue_job AS j
+			WHERE j.room_id=r.room_id AND j.event_id=r.reply_to AND j.state IN ('pending', 'running')
+		)
+		ORDER BY r.job_id
+	`, part)
+	replies, err := scanReplies(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get replies of finished messages: %w", err)
+	}
+	return replies, nil
+}

@@ -115,6 +115,24 @@ func TestProgressReactionAfterRestart(t *testing.T) {
 	}
 }
 
+// TestProgressReactionOfAbandonedLink: a link that was on its last attempt when the bridge was
+// killed is given up at the next start (it could crash the bridge again); its reaction goes too.
+func TestProgressReactionOfAbandonedLink(t *testing.T) {
+	e := startEnv(t, envOptions{network: map[string]any{"retry": map[string]any{"max_attempts": 1}}})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	e.ig.SetDelay(fakeig.CodeSlow, time.Minute)
+	origID := alice.SendText(t, roomID, postURL(fakeig.CodeSlow))
+	reaction := e.waitProgressReaction(t, alice, roomID, origID)
+	e.ig.WaitForRequest(t, "www.instagram.com", "/p/"+fakeig.CodeSlow, replyTimeout)
+	e.crash()
+	e.start()
+	alice.WaitFor(t, roomID, replyTimeout, redacts(reaction.ID, e.bot))
+	if state := queryValue[string](e.bridge, "SELECT error_class FROM igbridge_queue_job WHERE event_id=$1", origID); state != "interrupted" {
+		t.Fatalf("the job's error class is %q, want interrupted", state)
+	}
+}
+
 // TestProgressReactionOff: with reactions.progress empty the bot answers without reacting.
 func TestProgressReactionOff(t *testing.T) {
 	e := startEnv(t, envOptions{network: map[string]any{"reactions": map[string]any{"progress": ""}}})
