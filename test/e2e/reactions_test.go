@@ -241,16 +241,36 @@ func TestRetryReaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitRetried(t, rr.poster, rr.roomID, first, origID, notice)
-	if n := e.queryInt("SELECT retries FROM igbridge_queue_job WHERE event_id=$1 AND state='done'", origID); n != 1 {
-		t.Fatalf("the job is not done after one retry round (retries=%d)", n)
+	if n := e.queryInt("SELECT retries FROM igbridge_queue_job WHERE event_id=$1", origID); n != 1 {
+		t.Fatalf("the job had %d retry rounds, want 1", n)
 	}
 
+	// A moderator's retry that fails again gets a new failure line (a new message of its own
+	// round, not the first one again), which can be retried in turn.
 	second := fakeig.BulkCode(31)
 	origID, notice = e.failedLink(t, rr, second)
+	e.ig.FailNext(second, 1)
 	if _, err := rr.mod.SendReaction(t.Context(), rr.roomID, notice.ID, "🔁"); err != nil {
 		t.Fatal(err)
 	}
-	e.waitRetried(t, rr.poster, rr.roomID, second, origID, notice)
+	rr.poster.WaitFor(t, rr.roomID, replyTimeout, redacts(notice.ID, e.bot))
+	again := rr.poster.WaitFor(t, rr.roomID, replyTimeout, func(evt *event.Event) bool {
+		return replyTo(origID)(evt) && evt.ID != notice.ID && evt.Sender == e.bot && evt.Content.AsMessage().MsgType == event.MsgNotice
+	})
+	if _, err := rr.mod.SendReaction(t.Context(), rr.roomID, again.ID, "🔁"); err != nil {
+		t.Fatal(err)
+	}
+	rr.poster.WaitFor(t, rr.roomID, replyTimeout, redacts(again.ID, e.bot))
+	answer := rr.poster.WaitFor(t, rr.roomID, replyTimeout, func(evt *event.Event) bool {
+		return replyTo(origID)(evt) && evt.Content.AsMessage().MsgType == event.MsgVideo
+	})
+	if n := e.ig.CountRequests("www.instagram.com", "/p/"+second); n != 3 {
+		t.Fatalf("the post was asked for %d times, want 3 (two failures, then the second retry)", n)
+	}
+	if n := e.queryInt("SELECT retries FROM igbridge_queue_job WHERE event_id=$1", origID); n != 2 {
+		t.Fatalf("the job had %d retry rounds, want 2", n)
+	}
+	t.Logf("answered by %s after two retries by a moderator", answer.Sender)
 }
 
 // TestDeleteReaction: 🗑 on an answer by someone else does nothing; ❌ by a moderator deletes an
@@ -280,4 +300,31 @@ func TestDeleteReaction(t *testing.T) {
 	for _, part := range carousel {
 		rr.poster.WaitFor(t, rr.roomID, replyTimeout, redacts(part.ID, part.Sender))
 	}
+}
+
+// TestReactionsEncrypted: in an encrypted room the progress reaction comes and goes (bridgev2
+// sends reactions in the clear unless encryption.msc4392 is set, as relations stay readable to
+// the server anyway), and a user's encrypted delete reaction is understood.
+func TestReactionsEncrypted(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	alice := e.hs.RegisterUser(t, "alice")
+	alice.EnableCrypto(t)
+	roomID := alice.CreateEncryptedRoom(t)
+	alice.Invite(t, roomID, e.bot)
+	alice.WaitForMembership(t, roomID, e.bot, event.MembershipJoin, replyTimeout)
+	origID := alice.SendText(t, roomID, postURL(fakeig.CodeImage))
+	reaction := e.waitProgressReaction(t, alice, roomID, origID)
+	answer := waitReplies(t, alice, roomID, origID, 1)[0]
+	alice.WaitFor(t, roomID, replyTimeout, redacts(reaction.ID, e.bot))
+	// mautrix's client sends reactions in the clear too; Element encrypts them.
+	encrypted, err := alice.CryptoHelper().Encrypt(t.Context(), roomID, event.EventReaction, &event.ReactionEventContent{
+		RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: answer.ID, Key: "🗑️"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = alice.SendMessageEvent(t.Context(), roomID, event.EventEncrypted, encrypted); err != nil {
+		t.Fatal(err)
+	}
+	alice.WaitFor(t, roomID, replyTimeout, redacts(answer.ID, answer.Sender))
 }
