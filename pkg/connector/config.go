@@ -3,6 +3,7 @@ package connector
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -149,6 +150,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.health.min_recent_jobs must be at least 1")
 	case c.Metrics.Enabled && c.Metrics.Listen == "":
 		return fmt.Errorf("network.metrics.listen must be set when metrics are enabled")
+	case slices.ContainsFunc(c.Reactions.Delete, func(key string) bool { return c.Reactions.actionFor(key) == actionRetry }):
+		return fmt.Errorf("network.reactions.retry and network.reactions.delete must not share a reaction")
 	}
 	if c.Proxy != "" {
 		// The error never quotes the URL: it may hold a password.

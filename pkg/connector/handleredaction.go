@@ -45,7 +45,12 @@ func (ic *Connector) handleRedaction(ctx context.Context, evt *event.Event) {
 		log.Debug().Int("cancelled", n).Msg("Cancelled links of a redacted message")
 	}
 	// Redacting takes requests to the homeserver; do not hold up the transaction for them.
-	go ic.redactReplies(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, redacts)
+	go func() {
+		ctx := log.WithContext(ic.Bridge.BackgroundCtx)
+		ic.redactReplies(ctx, evt.RoomID, redacts)
+		// The cancelled links never run to take their progress reaction back.
+		ic.endProgress(ctx, &queue.Job{RoomID: evt.RoomID, EventID: redacts})
+	}()
 }
 
 // mayRedactLinks reports whether a redaction is one to follow: of a message with links, by its

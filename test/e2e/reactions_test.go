@@ -133,6 +133,37 @@ func TestProgressReactionOfAbandonedLink(t *testing.T) {
 	}
 }
 
+// TestProgressReactionOfRedactedMessage: a message redacted while its link waits behind a slow one
+// loses its link and its progress reaction.
+func TestProgressReactionOfRedactedMessage(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	e.ig.SetDelay(fakeig.CodeSlow, 1500*time.Millisecond)
+	slowID := alice.SendText(t, roomID, postURL(fakeig.CodeSlow))
+	queuedID := alice.SendText(t, roomID, postURL(fakeig.CodeImage))
+	reaction := e.waitProgressReaction(t, alice, roomID, queuedID)
+	resp, err := alice.RedactEvent(t.Context(), roomID, queuedID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dendrite 0.13.8 does not push redactions to appservices; the test hands the bridge the
+	// transaction a homeserver would.
+	e.pushEvents(t, map[string]any{
+		"type": "m.room.redaction", "event_id": resp.EventID, "room_id": roomID, "sender": alice.UserID,
+		"redacts": queuedID, "content": map[string]any{"redacts": queuedID}, "origin_server_ts": time.Now().UnixMilli(),
+	})
+	alice.WaitFor(t, roomID, replyTimeout, redacts(reaction.ID, e.bot))
+	if state := queryValue[string](e.bridge, "SELECT state FROM igbridge_queue_job WHERE event_id=$1", queuedID); state != "cancelled" {
+		t.Fatalf("the redacted message's link is %s, want cancelled", state)
+	}
+	waitReplies(t, alice, roomID, slowID, 1)
+	e.settle(t, alice, roomID)
+	if n := len(replies(alice, roomID, queuedID)); n != 0 {
+		t.Fatalf("the redacted message got %d answers", n)
+	}
+}
+
 // TestProgressReactionOff: with reactions.progress empty the bot answers without reacting.
 func TestProgressReactionOff(t *testing.T) {
 	e := startEnv(t, envOptions{network: map[string]any{"reactions": map[string]any{"progress": ""}}})
