@@ -44,6 +44,8 @@ test: setup-test lint
 	IGBRIDGE_E2E_DB=postgres go test -tags $(GO_TAGS) -count=1 -timeout 20m ./test/e2e/
 
 lint:
+	@# go.mod and go.sum must be what `go mod tidy` makes of the imports.
+	go mod tidy -diff
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet -tags $(GO_TAGS) ./...

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -51,14 +50,7 @@ type Homeserver struct {
 	opts       Options
 
 	mu   sync.Mutex
-	proc *process // nil while stopped
-}
-
-// process is one run of the dendrite binary.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // exit status, valid after done
+	proc *testproc.Process // nil while stopped
 }
 
 // Start writes the signing key and config into a fresh t.TempDir(), starts
@@ -149,43 +141,24 @@ func (hs *Homeserver) start(t testing.TB) {
 	t.Logf("tesths: dendrite ready at %s after %v (data %s)", hs.URL, time.Since(began).Round(time.Millisecond), hs.DataDir)
 }
 
-func (hs *Homeserver) spawn() (*process, error) {
+func (hs *Homeserver) spawn() (*testproc.Process, error) {
 	logFile, err := os.OpenFile(hs.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open dendrite log: %w", err)
 	}
+	// The child has its own copy of the descriptor.
+	defer logFile.Close()
 	cmd := exec.Command(hs.binary,
 		"-config", hs.configPath,
 		"-http-bind-address", "127.0.0.1:"+strconv.Itoa(hs.port))
 	cmd.Dir = hs.DataDir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = sysProcAttr()
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal fires when the thread that forked exits,
-		// so that thread stays locked to this goroutine until dendrite has
-		// exited (the locked thread is discarded afterwards).
-		runtime.LockOSThread()
-		defer close(p.done)
-		defer logFile.Close()
-		if err := cmd.Start(); err != nil {
-			p.err = err
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-	}()
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("failed to start %s: %w", hs.binary, err)
-	}
-	return p, nil
+	return testproc.Spawn(cmd)
 }
 
 // waitReady polls /versions: the process gives no other readiness signal.
-func (hs *Homeserver) waitReady(p *process) error {
+func (hs *Homeserver) waitReady(p *testproc.Process) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(startTimeout)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -202,8 +175,8 @@ func (hs *Homeserver) waitReady(p *process) error {
 			return fmt.Errorf("dendrite did not answer %s/_matrix/client/versions within %v (last error: %v)", hs.URL, startTimeout, err)
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("dendrite exited during start-up: %v", p.err)
+		case <-p.Done():
+			return fmt.Errorf("dendrite exited during start-up: %v", p.Err())
 		case <-tick.C:
 		}
 	}
@@ -217,7 +190,7 @@ func (hs *Homeserver) stop() error {
 	if p == nil {
 		return nil
 	}
-	if err := testproc.Stop(p.cmd.Process, p.done, syscall.SIGTERM, stopGrace); err != nil && !errors.Is(err, testproc.ErrKilled) {
+	if err := p.Stop(syscall.SIGTERM, stopGrace); err != nil && !errors.Is(err, testproc.ErrKilled) {
 		return fmt.Errorf("failed to stop dendrite: %w", err)
 	}
 	return nil

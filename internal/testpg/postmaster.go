@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -25,14 +24,10 @@ const (
 )
 
 // postmaster is one run of the postgres server process.
-type postmaster struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // exit status, valid after done
-}
+type postmaster struct{ *testproc.Process }
 
 // spawnPostmaster starts postgres on 127.0.0.1:port with its socket in
-// sockDir, writing its log to logFile.
+// sockDir, writing its log to logFile, as r.
 func spawnPostmaster(binDir, dataDir, sockDir string, port int, r runAs, logFile *os.File) (*postmaster, error) {
 	cmd := exec.Command(filepath.Join(binDir, "postgres"),
 		"-D", dataDir,
@@ -47,26 +42,12 @@ func spawnPostmaster(binDir, dataDir, sockDir string, port int, r runAs, logFile
 	cmd.Dir = sockDir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = sysProcAttr(r)
-	p := &postmaster{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal fires when the thread that forked exits,
-		// so that thread stays locked to this goroutine until postgres has
-		// exited (the locked thread is discarded afterwards).
-		runtime.LockOSThread()
-		defer close(p.done)
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-	}()
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("failed to start %s: %w", cmd.Path, err)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
+	p, err := testproc.Spawn(cmd)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &postmaster{p}, nil
 }
 
 // waitReady polls with a query: postgres accepts connections before it can
@@ -79,8 +60,8 @@ func (p *postmaster) waitReady(db *sql.DB) error {
 		// Checked first so that a postgres that could not bind its port is
 		// noticed before pinging whoever holds it.
 		select {
-		case <-p.done:
-			return fmt.Errorf("postgres exited during start-up: %v", p.err)
+		case <-p.Done():
+			return fmt.Errorf("postgres exited during start-up: %v", p.Err())
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -102,7 +83,7 @@ func (p *postmaster) waitReady(db *sql.DB) error {
 // help: each backend calls setsid. They exit when they notice the
 // postmaster is gone.
 func (p *postmaster) stop() error {
-	err := testproc.Stop(p.cmd.Process, p.done, syscall.SIGINT, stopGrace)
+	err := p.Stop(syscall.SIGINT, stopGrace)
 	if errors.Is(err, testproc.ErrKilled) {
 		return fmt.Errorf("postgres ignored a fast shutdown for %v and was killed", stopGrace)
 	} else if err != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/event"
 
@@ -132,24 +131,6 @@ func (mc *mediaCache) Prune(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// cachePruneInterval is how often expired cache entries are deleted.
-const cachePruneInterval = time.Hour
-
-func (ic *Connector) pruneCacheLoop(ctx context.Context) {
-	ticker := time.NewTicker(cachePruneInterval)
-	defer ticker.Stop()
-	for {
-		if err := ic.cache.Prune(ctx); err != nil {
-			zerolog.Ctx(ctx).Err(err).Msg("Failed to prune the media cache")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
 }
 
 // Count returns how many posts are cached (not expired).

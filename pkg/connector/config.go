@@ -49,9 +49,10 @@ type YtdlpConfig struct {
 }
 
 type QueueConfig struct {
-	Workers           int `yaml:"workers"`
-	MaxPendingPerRoom int `yaml:"max_pending_per_room"`
-	MaxPendingPerUser int `yaml:"max_pending_per_user"`
+	Workers           int           `yaml:"workers"`
+	MaxPendingPerRoom int           `yaml:"max_pending_per_room"`
+	MaxPendingPerUser int           `yaml:"max_pending_per_user"`
+	Retention         time.Duration `yaml:"retention"`
 }
 
 type RateLimitConfig struct {
@@ -126,6 +127,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.ytdlp.workers and network.queue.workers must be at least 1")
 	case c.Queue.MaxPendingPerRoom < 1 || c.Queue.MaxPendingPerUser < 1:
 		return fmt.Errorf("network.queue.max_pending_per_room and max_pending_per_user must be at least 1")
+	case c.Queue.Retention < time.Hour:
+		return fmt.Errorf("network.queue.retention must be at least 1h")
 	case c.RateLimit.RequestsPerMinute < 1:
 		return fmt.Errorf("network.rate_limit.requests_per_minute must be at least 1")
 	case c.Retry.MaxAttempts < 1:
@@ -195,6 +198,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Int, "queue", "workers")
 	helper.Copy(up.Int, "queue", "max_pending_per_room")
 	helper.Copy(up.Int, "queue", "max_pending_per_user")
+	helper.Copy(up.Str, "queue", "retention")
 	helper.Copy(up.Int, "rate_limit", "requests_per_minute")
 	helper.Copy(up.Str, "rate_limit", "min_interval")
 	helper.Copy(up.Str, "rate_limit", "cooldown")

@@ -101,6 +101,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		BackoffMax:        ic.Config.Retry.MaxDelay,
 		MaxPendingPerRoom: ic.Config.Queue.MaxPendingPerRoom,
 		MaxPendingPerUser: ic.Config.Queue.MaxPendingPerUser,
+		Retention:         ic.Config.Queue.Retention,
 	}, ic.answerJob)
 	ic.pacer = queue.NewPacer(queue.PacerConfig{
 		RequestsPerMinute: ic.Config.RateLimit.RequestsPerMinute,
@@ -143,7 +144,7 @@ func (ic *Connector) Start(ctx context.Context) error {
 	}
 	ic.startExtractor(ctx)
 	ic.installCommandFront()
-	go ic.pruneCacheLoop(ic.Bridge.BackgroundCtx)
+	go ic.pruneLoop(ic.Bridge.BackgroundCtx)
 	if err = ic.startMetrics(ctx); err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 			log.Debug().Err(err).Msg("Link over the queue caps")
 			if ic.overCap.allow(evt.RoomID, evt.Sender, time.Now()) {
-				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, evt.ID, err)
+				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, answerTo, err)
 			}
 			return
 		case err != nil:
@@ -120,7 +120,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 }
 
 // sendOverCapNotice tells the sender that their links were not taken (at most once a minute,
-// see overCapNotices).
+// see overCapNotices), as a reply to their message (the original, for an edit).
 func (ic *Connector) sendOverCapNotice(ctx context.Context, roomID id.RoomID, replyTo id.EventID, cause error) {
 	message := "Too many links are waiting in this room; this one was skipped. Try again in a minute."
 	if errors.Is(cause, queue.ErrUserFull) {

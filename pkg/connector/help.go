@@ -72,6 +72,11 @@ func (cf *commandFront) Handle(ctx context.Context, roomID id.RoomID, eventID id
 	if cf.ic.isLinkMessage(eventID) {
 		return // a link posted in a management room, answered by handleMessage
 	}
+	// The processor adds mx_command to the logger in ctx, which the event processor shares
+	// between events: without a copy every later log line would name this command.
+	log := zerolog.Ctx(ctx).With().
+		Stringer("room_id", roomID).Stringer("event_id", eventID).Stringer("sender", user.MXID).Logger()
+	ctx = log.WithContext(ctx)
 	command := ""
 	if fields := strings.Fields(message); len(fields) > 0 {
 		command = strings.ToLower(fields[0])

@@ -26,12 +26,8 @@ func (cf *cachedFailure) Error() string { return "recently failed: " + string(cf
 // IDs derived from the job and is recorded after sending, so a job resumed after a crash neither
 // repeats nor loses a part.
 func (ic *Connector) handleJob(ctx context.Context, job *queue.Job) queue.Result {
-	log := zerolog.Ctx(ctx).With().
-		Int64("job_id", job.ID).
-		Str("link", job.LinkURL).
-		Stringer("room_id", job.RoomID).
-		Int("attempt", job.Attempts).
-		Logger()
+	// The queue's logger already names the job, its room, event and attempt.
+	log := zerolog.Ctx(ctx).With().Str("link", job.LinkURL).Logger()
 	ctx = log.WithContext(ctx)
 	stopTyping := ic.typingWhile(ctx, job.RoomID)
 	defer stopTyping()

@@ -96,7 +96,8 @@ func (ps *progressStart) done(ctx context.Context) {
 // showProgress reacts to a job's message unless the message has the reaction already (from
 // links queued before, by an edit). The caller holds the message's lock.
 func (ic *Connector) showProgress(ctx context.Context, job *queue.Job) {
-	log := zerolog.Ctx(ctx).With().Stringer("room_id", job.RoomID).Stringer("event_id", job.EventID).Logger()
+	// The caller's logger names the room and the message (or the reaction that asked for a retry).
+	log := zerolog.Ctx(ctx)
 	shown, err := ic.progressReactions(ctx, job.RoomID, job.EventID)
 	if err != nil {
 		log.Err(err).Msg("Failed to look for the progress reaction")
@@ -183,7 +184,8 @@ func (ic *Connector) sweepProgress(ctx context.Context) {
 	}
 	for _, reaction := range stale {
 		// Job 0 is none: endProgress checks again, under the message's lock, that no job is left.
-		ic.endProgress(ctx, &queue.Job{RoomID: reaction.RoomID, EventID: reaction.ReplyTo})
+		log := zerolog.Ctx(ctx).With().Stringer("room_id", reaction.RoomID).Stringer("event_id", reaction.ReplyTo).Logger()
+		ic.endProgress(log.WithContext(ctx), &queue.Job{RoomID: reaction.RoomID, EventID: reaction.ReplyTo})
 	}
 }
 

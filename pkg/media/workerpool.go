@@ -118,7 +118,7 @@ func (p *WorkerPool) Extract(ctx context.Context, link Link) (*Post, error) {
 	}
 	if p.cfg.Ytdlp.CookiesFile != "" && slices.ContainsFunc(resp.Warnings, cookiesRejected) {
 		// The extractor may still succeed logged out, but the operator must renew the session.
-		zerolog.Ctx(ctx).Warn().Str("link", link.Key()).Strs("warnings", resp.Warnings).
+		zerolog.Ctx(ctx).Warn().Strs("warnings", resp.Warnings).
 			Msg("Instagram rejected the configured cookies")
 	}
 	post, err := ParseInfo(resp.Info, p.cfg.Ytdlp.MaxItems)
@@ -144,7 +144,8 @@ func (p *WorkerPool) run(ctx context.Context, link Link, target string) (*worker
 				return nil, err
 			}
 		}
-		log := zerolog.Ctx(ctx).With().Str("link", link.Key()).Int("worker_pid", w.cmd.Process.Pid).Logger()
+		// The caller's logger names the link (the queue's job fields).
+		log := zerolog.Ctx(ctx).With().Int("worker_pid", w.cmd.Process.Pid).Logger()
 		start := time.Now()
 		resp, err := w.extract(ctx, target, link.Kind == LinkStory)
 		if err == nil {

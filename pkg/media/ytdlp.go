@@ -115,7 +115,7 @@ func (y *Ytdlp) Extract(ctx context.Context, link Link) (*Post, error) {
 	if err = y.cfg.pace(ctx); err != nil {
 		return nil, err
 	}
-	log := zerolog.Ctx(ctx).With().Str("link", link.Key()).Logger()
+	log := zerolog.Ctx(ctx) // the caller's logger names the link (the queue's job fields)
 	ctx, cancel := context.WithTimeoutCause(ctx, y.cfg.Timeout, errExtractTimeout)
 	defer cancel()
 

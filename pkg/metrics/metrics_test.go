@@ -1,14 +1,13 @@
 package metrics
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/igbridge/igbridge/internal/promtext"
 )
 
 type fakeState struct {
@@ -43,24 +42,24 @@ func TestServeMetrics(t *testing.T) {
 	}
 
 	got := scrape(t, "http://"+addr+"/metrics")
-	for name, want := range map[string]string{
-		"igbridge_links_seen_total":                                       "2",
-		`igbridge_jobs_total{error_class="",outcome="done"}`:              "1",
-		`igbridge_jobs_total{error_class="rate_limited",outcome="retry"}`: "2",
-		"igbridge_fetch_duration_seconds_count":                           "1",
-		"igbridge_fetch_duration_seconds_sum":                             "1.5",
-		`igbridge_fetch_duration_seconds_bucket{le="2"}`:                  "1",
-		`igbridge_fetch_duration_seconds_bucket{le="1"}`:                  "0",
-		"igbridge_reply_latency_seconds_count":                            "1",
-		"igbridge_cache_hits_total":                                       "1",
-		"igbridge_cache_misses_total":                                     "2",
-		"igbridge_queue_depth":                                            "3",
-		"igbridge_ytdlp_worker_restarts_total":                            "2",
-		"igbridge_cooldown_active":                                        "1",
-		`promhttp_metric_handler_errors_total{cause="gathering"}`:         "0",
+	for name, want := range map[string]float64{
+		"igbridge_links_seen_total":                                       2,
+		`igbridge_jobs_total{error_class="",outcome="done"}`:              1,
+		`igbridge_jobs_total{error_class="rate_limited",outcome="retry"}`: 2,
+		"igbridge_fetch_duration_seconds_count":                           1,
+		"igbridge_fetch_duration_seconds_sum":                             1.5,
+		`igbridge_fetch_duration_seconds_bucket{le="2"}`:                  1,
+		`igbridge_fetch_duration_seconds_bucket{le="1"}`:                  0,
+		"igbridge_reply_latency_seconds_count":                            1,
+		"igbridge_cache_hits_total":                                       1,
+		"igbridge_cache_misses_total":                                     2,
+		"igbridge_queue_depth":                                            3,
+		"igbridge_ytdlp_worker_restarts_total":                            2,
+		"igbridge_cooldown_active":                                        1,
+		`promhttp_metric_handler_errors_total{cause="gathering"}`:         0,
 	} {
 		if got[name] != want {
-			t.Errorf("%s = %q, want %q", name, got[name], want)
+			t.Errorf("%s = %v, want %v", name, got[name], want)
 		}
 	}
 	if _, ok := got["go_goroutines"]; !ok {
@@ -73,34 +72,17 @@ func TestServeMetrics(t *testing.T) {
 	if _, ok := got["igbridge_queue_depth"]; ok {
 		t.Errorf("queue depth served although it could not be read")
 	}
-	if got["igbridge_links_seen_total"] != "2" {
+	if got["igbridge_links_seen_total"] != 2 {
 		t.Errorf("the other metrics were not served with the failed one: %v", got)
 	}
 }
 
 // scrape fetches a metrics page and returns its samples by name and labels.
-func scrape(t *testing.T, url string) map[string]string {
+func scrape(t *testing.T, url string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(url)
+	samples, err := promtext.Scrape(url)
 	if err != nil {
-		t.Fatalf("scrape failed: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("scrape status %d", resp.StatusCode)
-	}
-	samples := map[string]string{}
-	scanner := bufio.NewScanner(resp.Body)
-	for scanner.Scan() {
-		line := scanner.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		samples[line[:i]] = line[i+1:]
-	}
-	if err = scanner.Err(); err != nil {
-		t.Fatalf("failed to read the scrape: %v", err)
+		t.Fatal(err)
 	}
 	return samples
 }

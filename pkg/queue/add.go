@@ -99,14 +99,20 @@ func (q *Queue) checkCaps(ctx context.Context, roomID id.RoomID, sender id.UserI
 // how many there were. A job already running is left to finish; the answers it sends can be
 // found with RepliesTo.
 func (q *Queue) Cancel(ctx context.Context, roomID id.RoomID, eventID id.EventID) (int, error) {
-	res, err := q.db.Exec(ctx, `
-		UPDATE igbridge_queue_job SET state='cancelled', finished_at=$3
-		WHERE room_id=$1 AND event_id=$2 AND state='pending'
-	`, roomID, eventID, q.nowMilli())
-	if err != nil {
-		return 0, fmt.Errorf("failed to cancel jobs: %w", err)
-	}
-	n, err := rowsAffected(res)
+	var n int
+	err := q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := q.db.Exec(ctx, `
+			UPDATE igbridge_queue_job SET state='cancelled', finished_at=$3
+			WHERE room_id=$1 AND event_id=$2 AND state='pending'
+		`, roomID, eventID, q.nowMilli())
+		if err != nil {
+			return err
+		}
+		if n, err = rowsAffected(res); err != nil {
+			return err
+		}
+		return q.countEnded(ctx, stateCancelled, n)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("failed to cancel jobs: %w", err)
 	}

@@ -17,10 +17,19 @@ type Counts struct {
 	RecentFailures, RecentTotal int
 }
 
-// Counts counts the jobs in each state and the recent outcomes.
+// Counts counts the active jobs, the totals of finished ones and the recent outcomes. Every query
+// reads an index range or the totals table, never all jobs: health calls this unauthenticated.
 func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 	var counts Counts
-	rows, err := q.db.Query(ctx, "SELECT state, COUNT(*) FROM igbridge_queue_job GROUP BY state")
+	states := map[string]*int{
+		statePending: &counts.Pending, stateRunning: &counts.Running,
+		stateDone: &counts.Done, stateFailed: &counts.Failed, stateCancelled: &counts.Cancelled,
+	}
+	rows, err := q.db.Query(ctx, `
+		SELECT state, COUNT(*) FROM igbridge_queue_job WHERE state IN ('pending', 'running') GROUP BY state
+		UNION ALL
+		SELECT state, jobs FROM igbridge_queue_total
+	`)
 	if err != nil {
 		return counts, fmt.Errorf("failed to count jobs: %w", err)
 	}
@@ -31,17 +40,8 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 		if err = rows.Scan(&state, &n); err != nil {
 			return counts, fmt.Errorf("failed to scan job count: %w", err)
 		}
-		switch state {
-		case statePending:
-			counts.Pending = n
-		case stateRunning:
-			counts.Running = n
-		case stateDone:
-			counts.Done = n
-		case stateFailed:
-			counts.Failed = n
-		case stateCancelled:
-			counts.Cancelled = n
+		if field, ok := states[state]; ok {
+			*field = n
 		}
 	}
 	if err = rows.Err(); err != nil {
@@ -49,7 +49,7 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 	}
 	err = q.db.QueryRow(ctx, `
 		SELECT COUNT(CASE WHEN state='failed' THEN 1 END), COUNT(*) FROM igbridge_queue_job
-		WHERE state IN ('done', 'failed') AND finished_at >= $1
+		WHERE finished_at >= $1 AND state IN ('done', 'failed')
 	`, q.clock.Now().Add(-RecentWindow).UnixMilli()).Scan(&counts.RecentFailures, &counts.RecentTotal)
 	if err != nil {
 		return counts, fmt.Errorf("failed to count recent jobs: %w", err)

@@ -25,6 +25,7 @@ type Config struct {
 	MaxPendingPerRoom int                   // pending and running jobs of one room (default 10)
 	MaxPendingPerUser int                   // pending and running jobs of one sender, all rooms together (default 5)
 	StopTimeout       time.Duration         // how long Stop lets running handlers finish before cancelling them (default 30s)
+	Retention         time.Duration         // how long Prune keeps finished jobs and their replies (default 30 days)
 	Clock             Clock                 // nil means the real clock
 }
 
@@ -49,6 +50,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 30 * time.Second
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
 	}
 	cfg.Clock = orRealClock(cfg.Clock)
 	return cfg

@@ -38,6 +38,10 @@ func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reop
 		if err != nil {
 			return err
 		}
+		// The job no longer ended failed: the totals count how jobs ended, and it has not yet.
+		if err = q.countEnded(ctx, stateFailed, -1); err != nil {
+			return err
+		}
 		for _, part := range dropParts {
 			if err = q.ForgetReply(ctx, jobID, part); err != nil {
 				return err

@@ -47,8 +47,14 @@ func TestReopen(t *testing.T) {
 		rec.finish(otherID, Result{Outcome: Done})
 		settleRoom(t, q, rec, room, "$m2")
 
+		if c := mustCounts(t, q); c.Failed != 1 {
+			t.Fatalf("counts before reopening: %+v, want 1 failed", c)
+		}
 		if reopened, err := q.Reopen(ctx, jobID, -1); err != nil || !reopened {
 			t.Fatalf("Reopen of a failed job = %v, %v; want true", reopened, err)
+		}
+		if c := mustCounts(t, q); c.Failed != 0 {
+			t.Fatalf("counts after reopening: %+v, want none failed", c)
 		}
 		if reopened, err := q.Reopen(ctx, jobID, -1); err != nil || reopened {
 			t.Fatalf("second Reopen = %v, %v; want false", reopened, err)

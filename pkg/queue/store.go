@@ -29,6 +29,9 @@ func (q *Queue) resume(ctx context.Context) (resumed, abandoned int, err error) 
 		if err != nil {
 			return err
 		}
+		if err = q.countEnded(ctx, stateFailed, abandoned); err != nil {
+			return err
+		}
 		res, err = q.db.Exec(ctx, "UPDATE igbridge_queue_job SET state='pending' WHERE state='running'")
 		if err != nil {
 			return err
@@ -107,9 +110,19 @@ func (q *Queue) claim(ctx context.Context, jobID int64) (*Job, error) {
 
 // finish records the final state of a job.
 func (q *Queue) finish(ctx context.Context, jobID int64, state, errorClass string) error {
-	_, err := q.db.Exec(ctx,
-		"UPDATE igbridge_queue_job SET state=$2, error_class=$3, finished_at=$4 WHERE id=$1",
-		jobID, state, errorClass, q.nowMilli())
+	err := q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := q.db.Exec(ctx,
+			"UPDATE igbridge_queue_job SET state=$2, error_class=$3, finished_at=$4 WHERE id=$1",
+			jobID, state, errorClass, q.nowMilli())
+		if err != nil {
+			return err
+		}
+		n, err := rowsAffected(res)
+		if err != nil {
+			return err
+		}
+		return q.countEnded(ctx, state, n)
+	})
 	if err != nil {
 		return fmt.Errorf("failed to finish job: %w", err)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -312,6 +313,29 @@ func TestBridge(t *testing.T) {
 		t.Logf("link→reply over 10 links: median %v, min %v, max %v", times[4], times[0], times[9])
 	})
 
+	t.Run("CommandNotInOtherLogLines", func(t *testing.T) {
+		// Earlier subtests ran commands, then invites and links: only a command's own lines,
+		// which carry its event, may name it.
+		for _, line := range strings.Split(e.logBuf.String(), "\n") {
+			var fields map[string]any
+			if json.Unmarshal([]byte(line), &fields) != nil || fields["mx_command"] == nil {
+				continue
+			}
+			if fields["event_id"] == nil {
+				t.Fatalf("a log line outside a command names the command: %s", line)
+			}
+		}
+	})
+
+	t.Run("NoDuplicateLogKeys", func(t *testing.T) {
+		// zerolog writes a key as often as it is added; a JSON reader keeps only one of them.
+		for _, line := range strings.Split(e.logBuf.String(), "\n") {
+			if key := repeatedKey(line); key != "" {
+				t.Fatalf("the key %s appears twice in a log line: %s", key, line)
+			}
+		}
+	})
+
 	t.Run("TokensNotLogged", func(t *testing.T) {
 		logs := e.logBuf.String()
 		for _, key := range []string{"as_token", "hs_token"} {
@@ -380,4 +404,29 @@ func TestThreeInstances(t *testing.T) {
 			}
 		}
 	}
+}
+
+// repeatedKey returns a key that a JSON log line has twice at its top level, or "".
+func repeatedKey(line string) string {
+	dec := json.NewDecoder(strings.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return key
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if dec.Decode(&value) != nil {
+			return ""
+		}
+	}
+	return ""
 }

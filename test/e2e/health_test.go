@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,12 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/igbridge/igbridge/internal/fakeig"
+	"github.com/igbridge/igbridge/internal/promtext"
 	"github.com/igbridge/igbridge/pkg/health"
 )
 
@@ -273,7 +272,7 @@ func waitMetrics(t *testing.T, url string, ready func(map[string]float64) bool) 
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		samples, err := scrape(url)
+		samples, err := promtext.Scrape(url)
 		if err == nil && ready(samples) {
 			return samples
 		}
@@ -283,34 +282,4 @@ func waitMetrics(t *testing.T, url string, ready func(map[string]float64) bool) 
 		case <-tick.C:
 		}
 	}
-}
-
-// scrape fetches a metrics page and returns its samples by name and labels.
-func scrape(url string) (map[string]float64, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, fmt.Errorf("scrape failed: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scrape status %d", resp.StatusCode)
-	}
-	samples := map[string]float64{}
-	scanner := bufio.NewScanner(resp.Body)
-	for scanner.Scan() {
-		line := scanner.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		value, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad sample %q: %w", line, err)
-		}
-		samples[line[:i]] = value
-	}
-	if err = scanner.Err(); err != nil {
-		return nil, fmt.Errorf("failed to read the scrape: %w", err)
-	}
-	return samples, nil
 }

@@ -73,3 +73,26 @@ func TestQueueCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestOverCapEditAnswersOriginal: an edit that adds a link over the cap gets its notice as a
+// reply to the original message, like the edit's answers, not to the edit event.
+func TestOverCapEditAnswersOriginal(t *testing.T) {
+	e := startEnv(t, envOptions{network: map[string]any{
+		"queue": map[string]any{"max_pending_per_user": 1},
+	}})
+	alice := e.hs.RegisterUser(t, "alice")
+	roomID := e.watchedRoom(t, alice)
+	original := alice.SendText(t, roomID, "links follow")
+	// Holds Alice's one allowed job while she edits.
+	e.ig.SetDelay(fakeig.BulkCode(26), 3*time.Second)
+	busy := alice.SendText(t, roomID, postURL(fakeig.BulkCode(26)))
+	edit := sendEdit(t, alice, roomID, original, "links follow "+postURL(fakeig.BulkCode(27)))
+	got := waitReplies(t, alice, roomID, original, 1)
+	if body := got[0].Content.AsMessage().Body; got[0].Sender != e.bot || !strings.Contains(body, "too many links waiting") {
+		t.Fatalf("the original got %q from %s, want the over-cap notice", body, got[0].Sender)
+	}
+	waitReplies(t, alice, roomID, busy, 1)
+	if n := len(replies(alice, roomID, edit)); n != 0 {
+		t.Fatalf("the edit event got %d replies, want none", n)
+	}
+}

@@ -1,4 +1,4 @@
--- v1 -> v2: Find a job by its answer's event and count manual retries
+-- v2 -> v3: Find a job by its answer's event and count manual retries
 -- A reaction on an answer or a failure notice names the reply's event; this finds its job.
 CREATE INDEX igbridge_queue_reply_event_idx ON igbridge_queue_reply (event_id);
 -- How many times a user asked for a failed job to be tried again (see Queue.Reopen); it keeps
