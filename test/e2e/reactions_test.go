@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,17 @@ func (e *env) waitProgressReaction(t *testing.T, c *tesths.Client, roomID id.Roo
 	return reaction
 }
 
+// checkLogKeys fails on a bridge log line with a key twice (see TestBridge/NoDuplicateLogKeys):
+// the reaction paths build their loggers from the message's, the job's and the reaction's.
+func (e *env) checkLogKeys(t *testing.T) {
+	t.Helper()
+	for _, line := range strings.Split(e.logBuf.String(), "\n") {
+		if key := repeatedKey(line); key != "" {
+			t.Fatalf("the key %s appears twice in a log line: %s", key, line)
+		}
+	}
+}
+
 func timelineIndex(c *tesths.Client, roomID id.RoomID, eventID id.EventID) int {
 	return slices.IndexFunc(c.Events(roomID), func(evt *event.Event) bool { return evt.ID == eventID })
 }
@@ -93,6 +105,7 @@ func TestProgressReaction(t *testing.T) {
 		t.Fatalf("%d progress reactions still recorded after the answer, want 0", n)
 	}
 	t.Logf("reaction at timeline index %d, answers at %d and %d, redaction at %d", shown, firstAnswer, lastAnswer, removed)
+	e.checkLogKeys(t)
 }
 
 // TestProgressReactionAfterRestart: the bridge is killed while a link is being fetched; after the
@@ -302,6 +315,7 @@ func TestRetryReaction(t *testing.T) {
 		t.Fatalf("the job had %d retry rounds, want 2", n)
 	}
 	t.Logf("answered by %s after two retries by a moderator", answer.Sender)
+	e.checkLogKeys(t)
 }
 
 // TestDeleteReaction: 🗑 on an answer by someone else does nothing; ❌ by a moderator deletes an
@@ -331,6 +345,7 @@ func TestDeleteReaction(t *testing.T) {
 	for _, part := range carousel {
 		rr.poster.WaitFor(t, rr.roomID, replyTimeout, redacts(part.ID, part.Sender))
 	}
+	e.checkLogKeys(t)
 }
 
 // TestReactionsEncrypted: in an encrypted room the progress reaction comes and goes (bridgev2
