@@ -3,6 +3,7 @@ package connector
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -34,6 +35,7 @@ type Config struct {
 	Cache               CacheConfig     `yaml:"cache"`
 	Health              HealthConfig    `yaml:"health"`
 	Metrics             MetricsConfig   `yaml:"metrics"`
+	Reactions           ReactionsConfig `yaml:"reactions"`
 
 	displaynameTemplate *template.Template
 }
@@ -81,6 +83,14 @@ type HealthConfig struct {
 type MetricsConfig struct {
 	Enabled bool   `yaml:"enabled"`
 	Listen  string `yaml:"listen"`
+}
+
+// ReactionsConfig holds the reactions the bot shows and the ones users may act with; an empty
+// value turns the feature off.
+type ReactionsConfig struct {
+	Progress string   `yaml:"progress"`
+	Retry    []string `yaml:"retry"`
+	Delete   []string `yaml:"delete"`
 }
 
 type MediaConfig struct {
@@ -156,6 +166,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.health.min_recent_jobs must be at least 1")
 	case c.Metrics.Enabled && c.Metrics.Listen == "":
 		return fmt.Errorf("network.metrics.listen must be set when metrics are enabled")
+	case slices.ContainsFunc(c.Reactions.Delete, func(key string) bool { return c.Reactions.actionFor(key) == actionRetry }):
+		return fmt.Errorf("network.reactions.retry and network.reactions.delete must not share a reaction")
 	}
 	if c.Proxy != "" {
 		// The error never quotes the URL: it may hold a password.
@@ -222,6 +234,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Int, "health", "min_recent_jobs")
 	helper.Copy(up.Bool, "metrics", "enabled")
 	helper.Copy(up.Str, "metrics", "listen")
+	helper.Copy(up.Str, "reactions", "progress")
+	helper.Copy(up.List, "reactions", "retry")
+	helper.Copy(up.List, "reactions", "delete")
 }
 
 func (ic *Connector) GetConfig() (example string, data any, upgrader up.Upgrader) {

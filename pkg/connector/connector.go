@@ -50,8 +50,10 @@ type Connector struct {
 	// linkMessages holds management-room messages that are links, not commands (see claimFromCommands).
 	linkMessages sync.Map
 	// redacted holds messages redacted while their links were being answered (see handleRedaction).
-	redacted  sync.Map
-	alertLock sync.Mutex
+	redacted sync.Map
+	// messageLocks orders showing and taking back a message's progress reaction (see progress.go).
+	messageLocks messageLocks
+	alertLock    sync.Mutex
 
 	// maxFileSize is the smaller of network.media.max_size and the homeserver's m.upload.size
 	// (bridgev2 reports the latter once it has asked the homeserver).
@@ -105,7 +107,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		MaxPendingPerRoom: ic.Config.Queue.MaxPendingPerRoom,
 		MaxPendingPerUser: ic.Config.Queue.MaxPendingPerUser,
 		Retention:         ic.Config.Queue.Retention,
-	}, ic.handleJob)
+	}, ic.answerJob)
 	ic.pacer = queue.NewPacer(queue.PacerConfig{
 		RequestsPerMinute: ic.Config.RateLimit.RequestsPerMinute,
 		MinInterval:       ic.Config.RateLimit.MinInterval,
@@ -120,6 +122,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 	ic.mc.EventProcessor.PrependHandler(event.EventMessage, ic.inboxed(ic.handleMessage))
 	ic.mc.EventProcessor.On(event.StateMember, ic.handleMember)
 	ic.mc.EventProcessor.On(event.EventRedaction, ic.inboxed(ic.handleRedaction))
+	ic.mc.EventProcessor.On(event.EventReaction, ic.inboxed(ic.handleReaction))
 	for _, evtType := range inboxMarkerTypes {
 		ic.mc.EventProcessor.On(evtType, ic.markHandled)
 	}
@@ -170,6 +173,7 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err = ic.queue.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start the queue: %w", err)
 	}
+	go ic.sweepProgress(ic.Bridge.BackgroundCtx)
 	ic.started.Store(true)
 	return nil
 }

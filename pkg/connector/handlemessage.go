@@ -92,6 +92,8 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		log.Debug().Int("links", len(links)).Int("answered", maxLinks).Msg("Too many links in message")
 		links = links[:maxLinks]
 	}
+	progress := ic.startProgress(evt.RoomID, answerTo)
+	defer progress.done(log.WithContext(ic.Bridge.BackgroundCtx))
 	for _, link := range links {
 		jobID, added, err := ic.queue.Add(ctx, queue.Job{
 			RoomID:     evt.RoomID,
@@ -112,6 +114,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 			log.Err(err).Str("link", link.URL()).Msg("Failed to queue link")
 		case added:
 			log.Debug().Int64("job_id", jobID).Str("link", link.URL()).Msg("Queued link")
+			progress.queued(jobID)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/queue"
 )
 
 // redactedMemory is how long a redaction is remembered for jobs still running when it came.
@@ -43,7 +45,12 @@ func (ic *Connector) handleRedaction(ctx context.Context, evt *event.Event) {
 		log.Debug().Int("cancelled", n).Msg("Cancelled links of a redacted message")
 	}
 	// Redacting takes requests to the homeserver; do not hold up the transaction for them.
-	go ic.redactReplies(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, redacts)
+	go func() {
+		ctx := log.WithContext(ic.Bridge.BackgroundCtx)
+		ic.redactReplies(ctx, evt.RoomID, redacts)
+		// The cancelled links never run to take their progress reaction back.
+		ic.endProgress(ctx, &queue.Job{RoomID: evt.RoomID, EventID: redacts})
+	}()
 }
 
 // mayRedactLinks reports whether a redaction is one to follow: of a message with links, by its
@@ -53,16 +60,24 @@ func (ic *Connector) mayRedactLinks(ctx context.Context, evt *event.Event, redac
 	jobs, err := ic.queue.MessageJobs(ctx, evt.RoomID, redacts)
 	if err != nil || len(jobs) == 0 {
 		return false, err
-	} else if jobs[0].Sender == evt.Sender {
+	}
+	return ic.mayActOnLinks(ctx, evt.RoomID, jobs[0].Sender, evt.Sender)
+}
+
+// mayActOnLinks reports whether user may act on the links of linkSender's message (follow its
+// redaction, retry a link, delete an answer): as its sender or as someone the room's power
+// levels allow to redact others' events.
+func (ic *Connector) mayActOnLinks(ctx context.Context, roomID id.RoomID, linkSender, user id.UserID) (bool, error) {
+	if linkSender == user {
 		return true, nil
 	}
-	levels, err := ic.mc.Bot.PowerLevels(ctx, evt.RoomID)
+	levels, err := ic.mc.Bot.PowerLevels(ctx, roomID)
 	if err != nil {
 		return false, fmt.Errorf("failed to get power levels: %w", err)
 	}
-	if levels.GetUserLevel(evt.Sender) < levels.Redact() {
-		zerolog.Ctx(ctx).Debug().Stringer("link_sender", jobs[0].Sender).
-			Msg("Ignoring a redaction by someone who may not redact the message")
+	if levels.GetUserLevel(user) < levels.Redact() {
+		zerolog.Ctx(ctx).Debug().Stringer("link_sender", linkSender).
+			Msg("Ignoring someone who is neither the link's sender nor allowed to redact others' messages")
 		return false, nil
 	}
 	return true, nil
@@ -77,17 +92,25 @@ func (ic *Connector) redactReplies(ctx context.Context, roomID id.RoomID, eventI
 		return
 	}
 	for _, reply := range replies {
-		sender := ic.Bridge.Bot
-		if ghostID, ok := ic.mc.ParseGhostMXID(reply.Sender); ok {
-			sender = ic.Bridge.Matrix.GhostIntent(ghostID)
-		}
-		_, err = sender.SendMessage(ctx, roomID, event.EventRedaction, &event.Content{
-			Parsed: &event.RedactionEventContent{Redacts: reply.EventID, Reason: "The linked message was deleted"},
-		}, &bridgev2.MatrixSendExtra{TransactionID: "igbridge-redact-" + reply.EventID.String()})
-		if err != nil {
-			log.Err(err).Stringer("reply_id", reply.EventID).Msg("Failed to redact an answer")
-		}
+		_ = ic.redactReply(ctx, reply, "The linked message was deleted")
 	}
+}
+
+// redactReply redacts one answer as the user who sent it; redacting it twice (following a
+// redaction and a delete request) sends one redaction.
+func (ic *Connector) redactReply(ctx context.Context, reply queue.Reply, reason string) error {
+	sender := ic.Bridge.Bot
+	if ghostID, ok := ic.mc.ParseGhostMXID(reply.Sender); ok {
+		sender = ic.Bridge.Matrix.GhostIntent(ghostID)
+	}
+	_, err := sender.SendMessage(ctx, reply.RoomID, event.EventRedaction, &event.Content{
+		Parsed: &event.RedactionEventContent{Redacts: reply.EventID, Reason: reason},
+	}, &bridgev2.MatrixSendExtra{TransactionID: "igbridge-redact-" + reply.EventID.String()})
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Stringer("reply_id", reply.EventID).Msg("Failed to redact an answer")
+		return fmt.Errorf("failed to redact %s: %w", reply.EventID, err)
+	}
+	return nil
 }
 
 func (ic *Connector) rememberRedaction(eventID id.EventID) {

@@ -128,7 +128,7 @@ func (in *inbox) eventsOf(body []byte) ([]queue.InboxEvent, error) {
 }
 
 // mayCarryLink reports whether an event is one whose loss would lose or wrongly answer a link:
-// a message or edit with a link, a redaction (it may cancel one), or an encrypted event (its
+// a message or edit with a link, a redaction (it may cancel one), a reaction (it may retry or delete an answer), or an encrypted event (its
 // content is known only once decrypted). The bridge's own events never are.
 func (in *inbox) mayCarryLink(evt *event.Event) bool {
 	if evt.StateKey != nil || evt.ID == "" || in.ours(evt.Sender) {
@@ -137,12 +137,15 @@ func (in *inbox) mayCarryLink(evt *event.Event) bool {
 	switch evt.Type {
 	case event.EventEncrypted, event.EventRedaction:
 		return true
-	case event.EventMessage:
+	case event.EventMessage, event.EventReaction:
 	default:
 		return false
 	}
 	if err := evt.Content.ParseRaw(evt.Type); err != nil {
-		return false // not a message the handler could read either
+		return false // not an event the handler could read either
+	}
+	if evt.Type == event.EventReaction {
+		return evt.Content.AsReaction().RelatesTo.Key != ""
 	}
 	content := evt.Content.AsMessage()
 	return hasLinks(content) || (content.NewContent != nil && hasLinks(content.NewContent))
@@ -239,6 +242,6 @@ func (ic *Connector) giveUpDecrypting(ctx context.Context, evt *event.Event) {
 	time.AfterFunc(decryptGiveUp, func() { ic.markHandled(ctx, evt) })
 }
 
-// inboxMarkerTypes are the types besides messages and redactions an encrypted event may decrypt
+// inboxMarkerTypes are the types besides messages, redactions and reactions an encrypted event may decrypt
 // to in practice; their handler only marks the encrypted event handled.
-var inboxMarkerTypes = []event.Type{event.EventReaction, event.EventSticker}
+var inboxMarkerTypes = []event.Type{event.EventSticker}

@@ -120,7 +120,8 @@ func TestInboxMiddleware(t *testing.T) {
 		map[string]any{"type": "m.room.encrypted", "event_id": "$secret", "room_id": "!r:localhost", "sender": "@alice:localhost", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "x"}},
 		map[string]any{"type": "m.room.redaction", "event_id": "$redact", "room_id": "!r:localhost", "sender": "@alice:localhost", "redacts": "$link", "content": map[string]any{}},
 		map[string]any{"type": "m.room.member", "event_id": "$member", "room_id": "!r:localhost", "sender": "@alice:localhost", "state_key": "@alice:localhost", "content": map[string]any{"membership": "join", "body": link}},
-		map[string]any{"type": "m.reaction", "event_id": "$reaction", "room_id": "!r:localhost", "sender": "@alice:localhost", "content": map[string]any{}},
+		map[string]any{"type": "m.reaction", "event_id": "$noreaction", "room_id": "!r:localhost", "sender": "@alice:localhost", "content": map[string]any{}},
+		map[string]any{"type": "m.reaction", "event_id": "$reaction", "room_id": "!r:localhost", "sender": "@alice:localhost", "content": map[string]any{"m.relates_to": map[string]any{"rel_type": "m.annotation", "event_id": "$answer", "key": "🔁"}}},
 	)
 
 	if status, ran := put(t, ic, context.Background(), "wrong", body); status == http.StatusOK || ran {
@@ -143,7 +144,7 @@ func TestInboxMiddleware(t *testing.T) {
 			t.Fatalf("transaction answered %d (passed on: %v)", status, ran)
 		}
 	}
-	want := "$link $edit $html $secret $redact"
+	want := "$link $edit $html $secret $redact $reaction"
 	if ids := strings.Join(storedEvents(t, db), " "); ids != want {
 		t.Fatalf("stored %s, want %s", ids, want)
 	}

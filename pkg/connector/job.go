@@ -116,7 +116,7 @@ func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sen
 		return nil
 	}
 	resp, err := sender.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content},
-		&bridgev2.MatrixSendExtra{TransactionID: fmt.Sprintf("igbridge-job-%d-%d", job.ID, part)})
+		&bridgev2.MatrixSendExtra{TransactionID: partTxnID(job, part)})
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to send reply")
 		return &matrixError{fmt.Errorf("failed to send part %d: %w", part, err)}

@@ -20,6 +20,7 @@ type Job struct {
 	// LastAttempt is set on the attempt after which a Retry becomes Failed: the queue decides,
 	// so that a handler can answer for good instead of asking for a retry that will not come.
 	LastAttempt bool
+	Retries     int // times a user had the job tried again after it failed (see Reopen)
 	CreatedAt   time.Time
 }
 

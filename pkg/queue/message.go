@@ -25,3 +25,17 @@ func (q *Queue) MessageJobs(ctx context.Context, roomID id.RoomID, eventID id.Ev
 	}
 	return jobs, nil
 }
+
+// OtherActiveJobs counts the jobs of a message, other than except, that are still waiting or
+// running: while there are some, the message is not fully answered.
+func (q *Queue) OtherActiveJobs(ctx context.Context, roomID id.RoomID, eventID id.EventID, except int64) (int, error) {
+	var n int
+	err := q.db.QueryRow(ctx, `
+		SELECT COUNT(*) FROM igbridge_queue_job
+		WHERE event_id=$1 AND room_id=$2 AND id<>$3 AND state IN ('pending', 'running')
+	`, eventID, roomID, except).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("failed to count active jobs of message: %w", err)
+	}
+	return n, nil
+}

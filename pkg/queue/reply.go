@@ -62,3 +62,45 @@ func scanReplies(rows dbutil.Rows, err error) ([]Reply, error) {
 		return
 	}, err).AsList()
 }
+
+// ReplyByEvent returns the reply that is the event eventID of a room, or nil when the event is
+// not one of the bridge's answers.
+func (q *Queue) ReplyByEvent(ctx context.Context, roomID id.RoomID, eventID id.EventID) (*Reply, error) {
+	rows, err := q.db.Query(ctx,
+		"SELECT "+replyColumns+" FROM igbridge_queue_reply WHERE event_id=$1 AND room_id=$2", eventID, roomID)
+	replies, err := scanReplies(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("failed to find reply: %w", err)
+	} else if len(replies) == 0 {
+		return nil, nil
+	}
+	return &replies[0], nil
+}
+
+// ForgetReply drops the record of a reply that was taken back (redacted).
+func (q *Queue) ForgetReply(ctx context.Context, jobID int64, part int) error {
+	_, err := q.db.Exec(ctx, "DELETE FROM igbridge_queue_reply WHERE job_id=$1 AND part=$2", jobID, part)
+	if err != nil {
+		return fmt.Errorf("failed to forget reply: %w", err)
+	}
+	return nil
+}
+
+// RepliesOfFinished returns the replies numbered part to messages that have no job waiting or
+// running any more, oldest first: what is left of a message's progress after a job was given up
+// without being answered.
+func (q *Queue) RepliesOfFinished(ctx context.Context, part int) ([]Reply, error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT `+replyColumns+` FROM igbridge_queue_reply AS r
+		WHERE r.part=$1 AND NOT EXISTS (
+			SELECT 1 FROM igbridge_queue_job AS j
+			WHERE j.room_id=r.room_id AND j.event_id=r.reply_to AND j.state IN ('pending', 'running')
+		)
+		ORDER BY r.job_id
+	`, part)
+	replies, err := scanReplies(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get replies of finished messages: %w", err)
+	}
+	return replies, nil
+}

@@ -93,10 +93,10 @@ func (q *Queue) claim(ctx context.Context, jobID int64) (*Job, error) {
 	err := q.db.QueryRow(ctx, `
 		UPDATE igbridge_queue_job SET state='running', attempts=attempts+1, started_at=$2
 		WHERE id=$1 AND state='pending'
-		RETURNING id, room_id, event_id, thread_root, sender, link_key, link_url, attempts, created_at
+		RETURNING id, room_id, event_id, thread_root, sender, link_key, link_url, attempts, retries, created_at
 	`, jobID, q.nowMilli()).Scan(
 		&job.ID, &job.RoomID, &job.EventID, &threadRoot, &job.Sender, &job.LinkKey, &job.LinkURL,
-		&job.Attempts, &createdAt,
+		&job.Attempts, &job.Retries, &createdAt,
 	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

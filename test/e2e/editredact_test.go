@@ -49,8 +49,9 @@ func sendEdit(t *testing.T, c *tesths.Client, roomID id.RoomID, target id.EventI
 	return c.SendContent(t, roomID, content)
 }
 
-// bridgeEventsBetween returns the events from the bridge's bot or ghosts after the event after
-// and before the event before, in timeline order.
+// bridgeEventsBetween returns the messages from the bridge's bot or ghosts after the event after
+// and before the event before, in timeline order; the progress reaction and its redaction are
+// not messages.
 func (e *env) bridgeEventsBetween(c *tesths.Client, roomID id.RoomID, after, before id.EventID) []*event.Event {
 	var out []*event.Event
 	inside := false
@@ -60,7 +61,7 @@ func (e *env) bridgeEventsBetween(c *tesths.Client, roomID id.RoomID, after, bef
 			inside = true
 		case evt.ID == before:
 			return out
-		case inside && (evt.Sender == e.bot || strings.HasPrefix(evt.Sender.String(), "@"+e.ghostPrefix)):
+		case inside && evt.Type == event.EventMessage && (evt.Sender == e.bot || strings.HasPrefix(evt.Sender.String(), "@"+e.ghostPrefix)):
 			out = append(out, evt)
 		}
 	}
