@@ -48,6 +48,7 @@ func TestValidateRejects(t *testing.T) {
 		"failure rate over 1": func(c *Config) { c.Health.MaxFailureRate = 1.5 },
 		"no recent jobs":      func(c *Config) { c.Health.MinRecentJobs = 0 },
 		"metrics nowhere":     func(c *Config) { c.Metrics.Enabled, c.Metrics.Listen = true, "" },
+		"unknown mode":        func(c *Config) { c.RoomDefaults.Mode = "text" },
 	} {
 		cfg := loadExampleConfig(t)
 		mutate(cfg)
