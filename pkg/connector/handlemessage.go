@@ -17,7 +17,7 @@ import (
 
 // linkCommands are igbridge's commands that take an Instagram link as an argument: in a
 // management room, a bare message starting with one of them is a command, not a link to answer.
-var linkCommands = map[string]bool{"cache": true}
+var linkCommands = map[string]bool{"cache": true, "get": true}
 
 // handleMessage finds the Instagram links of a message in a watched room and queues them. It runs
 // inside the homeserver's transaction, so it only writes the jobs and returns. It is prepended to
@@ -69,6 +69,8 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	links := media.FindLinks(content.Body, formatted)
 	if len(links) == 0 || !ic.claimFromCommands(ctx, evt, content.Body) || !room.Enabled {
 		return
+	} else if !ic.Config.optionsFor(room.Settings).Auto {
+		return // answered only when asked for with `get`
 	}
 	// max_links_per_message holds for a message with all its edits.
 	maxLinks := ic.Config.MaxLinksPerMessage
@@ -93,7 +95,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 		links = links[:maxLinks]
 	}
 	for _, link := range links {
-		jobID, added, err := ic.queue.Add(ctx, queue.Job{
+		err := ic.enqueue(log.WithContext(ctx), queue.Job{
 			RoomID:     evt.RoomID,
 			EventID:    answerTo,
 			ThreadRoot: threadRoot,
@@ -101,24 +103,34 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 			LinkKey:    link.Key(),
 			LinkURL:    link.URL(),
 		})
-		switch {
-		case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
-			log.Debug().Err(err).Msg("Link over the queue caps")
-			if ic.overCap.allow(evt.RoomID, evt.Sender, time.Now()) {
-				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt, err)
-			}
+		if errors.Is(err, queue.ErrRoomFull) || errors.Is(err, queue.ErrUserFull) {
 			return
-		case err != nil:
-			log.Err(err).Str("link", link.URL()).Msg("Failed to queue link")
-		case added:
-			log.Debug().Int64("job_id", jobID).Str("link", link.URL()).Msg("Queued link")
 		}
 	}
 }
 
+// enqueue queues one link. A link over the queue caps is not queued and its error returned; its
+// sender is told, at most once a minute, so one message's further links need not be tried.
+func (ic *Connector) enqueue(ctx context.Context, job queue.Job) error {
+	log := zerolog.Ctx(ctx)
+	jobID, added, err := ic.queue.Add(ctx, job)
+	switch {
+	case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
+		log.Debug().Err(err).Msg("Link over the queue caps")
+		if ic.overCap.allow(job.RoomID, job.Sender, time.Now()) {
+			go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), job, err)
+		}
+	case err != nil:
+		log.Err(err).Str("link", job.LinkURL).Msg("Failed to queue link")
+	case added:
+		log.Debug().Int64("job_id", jobID).Str("link", job.LinkURL).Msg("Queued link")
+	}
+	return err
+}
+
 // sendOverCapNotice tells the sender that their links were not taken (at most once a minute,
 // see overCapNotices).
-func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, cause error) {
+func (ic *Connector) sendOverCapNotice(ctx context.Context, job queue.Job, cause error) {
 	message := "Too many links are waiting in this room; this one was skipped. Try again in a minute."
 	if errors.Is(cause, queue.ErrUserFull) {
 		message = "You have too many links waiting; this one was skipped. Try again in a minute."
@@ -126,10 +138,10 @@ func (ic *Connector) sendOverCapNotice(ctx context.Context, evt *event.Event, ca
 	content := &event.MessageEventContent{
 		MsgType:   event.MsgNotice,
 		Body:      message,
-		RelatesTo: (&event.RelatesTo{}).SetReplyTo(evt.ID),
+		RelatesTo: (&event.RelatesTo{}).SetReplyTo(job.EventID),
 		Mentions:  &event.Mentions{},
 	}
-	_, err := ic.Bridge.Bot.SendMessage(ctx, evt.RoomID, event.EventMessage, &event.Content{Parsed: content}, nil)
+	_, err := ic.Bridge.Bot.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content}, nil)
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to send over-cap notice")
 	}

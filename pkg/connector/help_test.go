@@ -37,7 +37,7 @@ func TestBuiltinCommandsDecided(t *testing.T) {
 }
 
 func TestHelpText(t *testing.T) {
-	help := helpText("!ig")
+	help := helpText("!ig", 0)
 	if len(help) >= 1000 || !strings.HasPrefix(help, "I answer Instagram links.") {
 		t.Fatalf("help (%d chars) must start with what the bot does and stay under 1000", len(help))
 	}

@@ -1,9 +1,13 @@
 package connector
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
 )
 
 // roomSetting is one setting room moderators change with `set <name> <value>`. A room keeps only
@@ -165,4 +169,17 @@ func (cfg *Config) optionsFor(stored map[string]string) roomOptions {
 		MediaOnly: value("mode") == modeMedia,
 		MaxItems:  maxItems,
 	}
+}
+
+// optionsOf returns the effective settings of a room; a room that cannot be read takes the defaults.
+func (ic *Connector) optionsOf(ctx context.Context, roomID id.RoomID) roomOptions {
+	room, err := ic.rooms.Get(ctx, roomID)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to read the room's settings, using the defaults")
+	}
+	var stored map[string]string
+	if room != nil {
+		stored = room.Settings
+	}
+	return ic.Config.optionsFor(stored)
 }

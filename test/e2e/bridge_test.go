@@ -275,7 +275,8 @@ func TestBridge(t *testing.T) {
 		if len(help.Body) >= 1000 {
 			t.Fatalf("help (%d chars) must start with what the bot does and stay under 1000: %q", len(help.Body), help.Body)
 		}
-		for _, command := range []string{"`help`", "`status`", "`version`", "`enable`", "`disable`", "`cache purge [link]`"} {
+		for _, command := range []string{"`help`", "`status`", "`version`", "`enable`", "`disable`", "`cache purge [link]`",
+			"`get <link>`", "`settings`", "`set captions on|off`", "`set mode full|media`", "`set max-items N`", "`set auto on|off`"} {
 			mustContain(t, "help", help.Body, command)
 		}
 		for _, who := range []string{"anyone", "room moderators", "bridge admins"} {
