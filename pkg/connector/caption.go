@@ -29,10 +29,16 @@ func caption(post *media.Post, index, maxLen int) (plain, formatted string) {
 		p.WriteString("\n" + text)
 		f.WriteString("<br>" + strings.ReplaceAll(html.EscapeString(text), "\n", "<br>"))
 	}
-	link := post.Link.URL()
-	p.WriteString("\n" + link)
-	fmt.Fprintf(&f, "<br><a href=\"%s\">%s</a>", html.EscapeString(link), html.EscapeString(link))
+	linkPlain, linkFormatted := linkLine(post)
+	p.WriteString("\n" + linkPlain)
+	f.WriteString("<br>" + linkFormatted)
 	return p.String(), f.String()
+}
+
+// linkLine is the post's link, as text and as HTML.
+func linkLine(post *media.Post) (plain, formatted string) {
+	link := post.Link.URL()
+	return link, fmt.Sprintf("<a href=\"%s\">%s</a>", html.EscapeString(link), html.EscapeString(link))
 }
 
 // cutText shortens text to at most maxLen characters, marking the cut with an ellipsis.

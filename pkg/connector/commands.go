@@ -10,14 +10,12 @@ import (
 	"github.com/igbridge/igbridge/pkg/media"
 )
 
-// moderatorPowerLevel is the power level from which a room member may turn the bridge on or off
-// in that room, the usual "moderator" level of Matrix clients.
-const moderatorPowerLevel = 50
-
 var helpSectionRoom = commands.HelpSection{Name: "Instagram links in this room", Order: 5}
 
 func (ic *Connector) registerCommands() {
-	ic.Bridge.Commands.(*commands.Processor).AddHandlers(
+	proc := ic.Bridge.Commands.(*commands.Processor)
+	proc.AddHandlers(append(ic.settingsCommands(), ic.getCommand())...)
+	proc.AddHandlers(
 		&commands.FullHandler{
 			Func: func(ce *commands.Event) { ic.cmdSetEnabled(ce, true) },
 			Name: "enable",
@@ -56,24 +54,15 @@ func (ic *Connector) registerCommands() {
 }
 
 func (ic *Connector) cmdSetEnabled(ce *commands.Event, enabled bool) {
-	room, err := ic.rooms.Get(ce.Ctx, ce.RoomID)
-	if err != nil {
-		ce.Log.Err(err).Msg("Failed to look up room")
-		ce.Reply("Failed to look up this room.")
-		return
-	} else if room == nil {
-		ce.Reply("This room is not watched; invite me to it first.")
-		return
-	}
-	if !ic.mayConfigureRoom(ce) {
-		ce.Reply("Only room moderators (power level %d or more) and bridge admins can change this.", moderatorPowerLevel)
+	room := ic.configurableRoom(ce)
+	if room == nil {
 		return
 	}
 	if room.Enabled == enabled {
 		ce.Reply("Instagram links in this room are already %s.", enabledWord(enabled))
 		return
 	}
-	if err = ic.rooms.SetEnabled(ce.Ctx, ce.RoomID, enabled); err != nil {
+	if err := ic.rooms.SetEnabled(ce.Ctx, ce.RoomID, enabled); err != nil {
 		ce.Log.Err(err).Msg("Failed to change room setting")
 		ce.Reply("Failed to save the setting.")
 		return
@@ -88,16 +77,39 @@ func enabledWord(enabled bool) string {
 	return "ignored"
 }
 
-func (ic *Connector) mayConfigureRoom(ce *commands.Event) bool {
-	if ce.User.Permissions.Admin {
-		return true
+// watchedRoomOf returns the command's room, or answers and returns nil when it is not watched.
+func (ic *Connector) watchedRoomOf(ce *commands.Event) *watchedRoom {
+	room, err := ic.rooms.Get(ce.Ctx, ce.RoomID)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to look up room")
+		ce.Reply("Failed to look up this room.")
+		return nil
+	} else if room == nil {
+		ce.Reply("This room is not watched; invite me to it first.")
+	}
+	return room
+}
+
+// configurableRoom returns the command's room if its sender may change how the bridge works there,
+// else answers why not and returns nil. Bridge admins may; so may the room's moderators, taken to
+// be the members the room's power levels let change its state (name, topic, ...), since a setting
+// changes the room for everyone in it.
+func (ic *Connector) configurableRoom(ce *commands.Event) *watchedRoom {
+	room := ic.watchedRoomOf(ce)
+	if room == nil || ce.User.Permissions.Admin {
+		return room
 	}
 	levels, err := ic.mc.Bot.PowerLevels(ce.Ctx, ce.RoomID)
 	if err != nil {
 		ce.Log.Err(err).Msg("Failed to get power levels")
-		return false
+		ce.Reply("Failed to read this room's power levels.")
+		return nil
 	}
-	return levels.GetUserLevel(ce.User.MXID) >= moderatorPowerLevel
+	if levels.GetUserLevel(ce.User.MXID) < levels.StateDefault() {
+		ce.Reply("Only room moderators (power level %d here) and bridge admins can change this.", levels.StateDefault())
+		return nil
+	}
+	return room
 }
 
 func (ic *Connector) cmdStatus(ce *commands.Event) {

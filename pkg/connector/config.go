@@ -24,6 +24,8 @@ type Config struct {
 	MaxItems            int             `yaml:"max_items"`
 	RespondToNotices    bool            `yaml:"respond_to_notices"`
 	CaptionMaxLength    int             `yaml:"caption_max_length"`
+	RoomDefaults        RoomDefaults    `yaml:"room_defaults"`
+	GetPowerLevel       int             `yaml:"get_power_level"`
 	Proxy               string          `yaml:"proxy"`
 	CookiesFile         string          `yaml:"cookies_file"`
 	CAFile              string          `yaml:"ca_file"`
@@ -38,6 +40,13 @@ type Config struct {
 	Reactions           ReactionsConfig `yaml:"reactions"`
 
 	displaynameTemplate *template.Template
+}
+
+// RoomDefaults are the per-room settings of rooms whose moderators did not change them.
+type RoomDefaults struct {
+	Auto     bool   `yaml:"auto"`
+	Captions bool   `yaml:"captions"`
+	Mode     string `yaml:"mode"`
 }
 
 type YtdlpConfig struct {
@@ -144,6 +153,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network.retry.max_attempts must be at least 1")
 	case c.Cache.TTL < 0 || c.Cache.FailureTTL < 0 || c.Cache.TransientFailureTTL < 0:
 		return fmt.Errorf("network.cache durations must not be negative")
+	case c.RoomDefaults.Mode != modeFull && c.RoomDefaults.Mode != modeMedia:
+		return fmt.Errorf("network.room_defaults.mode must be %q or %q", modeFull, modeMedia)
 	case c.CaptionMaxLength < 0:
 		return fmt.Errorf("network.caption_max_length must not be negative")
 	case c.Ytdlp.Python == "" && len(c.Ytdlp.Command) == 0:
@@ -200,6 +211,10 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Int, "max_items")
 	helper.Copy(up.Bool, "respond_to_notices")
 	helper.Copy(up.Int, "caption_max_length")
+	helper.Copy(up.Bool, "room_defaults", "auto")
+	helper.Copy(up.Bool, "room_defaults", "captions")
+	helper.Copy(up.Str, "room_defaults", "mode")
+	helper.Copy(up.Int, "get_power_level")
 	helper.Copy(up.Str, "proxy")
 	helper.Copy(up.Str, "cookies_file")
 	helper.Copy(up.Str, "ca_file")

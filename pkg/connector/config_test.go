@@ -49,6 +49,7 @@ func TestValidateRejects(t *testing.T) {
 		"no recent jobs":      func(c *Config) { c.Health.MinRecentJobs = 0 },
 		"metrics nowhere":     func(c *Config) { c.Metrics.Enabled, c.Metrics.Listen = true, "" },
 		"reaction both ways":  func(c *Config) { c.Reactions.Delete = append(c.Reactions.Delete, "🔁️") },
+		"unknown mode":        func(c *Config) { c.RoomDefaults.Mode = "text" },
 	} {
 		cfg := loadExampleConfig(t)
 		mutate(cfg)

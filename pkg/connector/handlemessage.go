@@ -17,7 +17,7 @@ import (
 
 // linkCommands are igbridge's commands that take an Instagram link as an argument: in a
 // management room, a bare message starting with one of them is a command, not a link to answer.
-var linkCommands = map[string]bool{"cache": true}
+var linkCommands = map[string]bool{"cache": true, "get": true}
 
 // handleMessage finds the Instagram links of a message in a watched room and queues them. It runs
 // inside the homeserver's transaction, so it only writes the jobs and returns. It is prepended to
@@ -69,6 +69,8 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	links := media.FindLinks(content.Body, formatted)
 	if len(links) == 0 || !ic.claimFromCommands(ctx, evt, content.Body) || !room.Enabled {
 		return
+	} else if !ic.Config.optionsFor(room.Settings).Auto {
+		return // answered only when asked for with `get`
 	}
 	// max_links_per_message holds for a message with all its edits.
 	maxLinks := ic.Config.MaxLinksPerMessage
@@ -95,7 +97,7 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	progress := ic.startProgress(evt.RoomID, answerTo)
 	defer progress.done(log.WithContext(ic.Bridge.BackgroundCtx))
 	for _, link := range links {
-		jobID, added, err := ic.queue.Add(ctx, queue.Job{
+		jobID, err := ic.enqueue(log.WithContext(ctx), queue.Job{
 			RoomID:     evt.RoomID,
 			EventID:    answerTo,
 			ThreadRoot: threadRoot,
@@ -103,20 +105,32 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 			LinkKey:    link.Key(),
 			LinkURL:    link.URL(),
 		})
-		switch {
-		case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
-			log.Debug().Err(err).Msg("Link over the queue caps")
-			if ic.overCap.allow(evt.RoomID, evt.Sender, time.Now()) {
-				go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), evt.RoomID, answerTo, err)
-			}
+		if errors.Is(err, queue.ErrRoomFull) || errors.Is(err, queue.ErrUserFull) {
 			return
-		case err != nil:
-			log.Err(err).Str("link", link.URL()).Msg("Failed to queue link")
-		case added:
-			log.Debug().Int64("job_id", jobID).Str("link", link.URL()).Msg("Queued link")
-			progress.queued(jobID)
 		}
+		progress.queued(jobID)
 	}
+}
+
+// enqueue queues one link and returns its job's ID if it is new (0 for a link already queued).
+// A link over the queue caps is not queued and its error returned; its sender is told, at most
+// once a minute, so one message's further links need not be tried.
+func (ic *Connector) enqueue(ctx context.Context, job queue.Job) (int64, error) {
+	log := zerolog.Ctx(ctx)
+	jobID, added, err := ic.queue.Add(ctx, job)
+	switch {
+	case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
+		log.Debug().Err(err).Msg("Link over the queue caps")
+		if ic.overCap.allow(job.RoomID, job.Sender, time.Now()) {
+			go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), job.RoomID, job.EventID, err)
+		}
+	case err != nil:
+		log.Err(err).Str("link", job.LinkURL).Msg("Failed to queue link")
+	case added:
+		log.Debug().Int64("job_id", jobID).Str("link", job.LinkURL).Msg("Queued link")
+		return jobID, nil
+	}
+	return 0, err
 }
 
 // sendOverCapNotice tells the sender that their links were not taken (at most once a minute,

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -15,18 +16,48 @@ import (
 const whatIDo = "I answer Instagram links. Post a link to a post, reel, carousel, IGTV video, story or share " +
 	"link in a room I'm in, and I reply to it with the media and caption, sent by a ghost user for the Instagram account."
 
-func helpText(prefix string) string {
-	return whatIDo + "\n\n" +
+func helpText(prefix string, cfg *Config) string {
+	getWho := "anyone"
+	if cfg.GetPowerLevel > 0 {
+		getWho = "power level " + strconv.Itoa(cfg.GetPowerLevel) + "+ and bridge admins"
+	}
+	return whatIDo + reactionsHelp(&cfg.Reactions) + "\n\n" +
 		"Commands (start them with `" + prefix + "` outside your management room):\n" +
 		"* `help` - this text (anyone)\n" +
-		"* `status` - links answered and failed, cached posts, yt-dlp version (anyone)\n" +
+		"* `status` - links answered and failed, yt-dlp version (anyone)\n" +
 		"* `version` - the bridge version (anyone)\n" +
-		"* `enable`, `disable` - answer or ignore links in this room (room moderators and bridge admins)\n" +
-		"* `cache purge [link]` - forget cached media and failures so links are fetched again (bridge admins)"
+		"* `get <link>` - answer one link, also where `auto` is off (" + getWho + ")\n" +
+		"* `settings` - this room's settings (anyone)\n" +
+		"* `set captions on|off`, `set mode full|media`, `set max-items N`, `set auto on|off` - change them (room moderators, bridge admins)\n" +
+		"* `enable`, `disable` - answer or ignore links in this room (room moderators, bridge admins)\n" +
+		"* `cache purge [link]` - fetch links again instead of from the cache (bridge admins)"
+}
+
+// reactionsHelp tells what the configured reactions mean, naming the first key of each action.
+func reactionsHelp(rc *ReactionsConfig) string {
+	var parts []string
+	if rc.Progress != "" {
+		parts = append(parts, rc.Progress+" on a message: its links are being fetched")
+	}
+	if len(rc.Retry) > 0 {
+		parts = append(parts, rc.Retry[0]+" on a failure notice tries again")
+	}
+	if len(rc.Delete) > 0 {
+		parts = append(parts, rc.Delete[0]+" on an answer deletes it")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	text := "\n\nReactions: " + strings.Join(parts, "; ")
+	if len(rc.Retry) > 0 || len(rc.Delete) > 0 {
+		text += " (the link's sender and moderators)"
+	}
+	return text + "."
 }
 
 // offeredCommands are the commands passed on to bridgev2's processor; "help" is answered here.
-var offeredCommands = map[string]bool{"status": true, "version": true, "enable": true, "disable": true, "cache": true}
+var offeredCommands = map[string]bool{"status": true, "version": true, "enable": true, "disable": true, "cache": true,
+	"set": true, "settings": true, "get": true}
 
 // refusedCommands are bridgev2 built-ins (v0.32.0 commands and matrix packages) that mean nothing
 // for a link bot, with the reason given when one is typed. Aliases are listed too, since the
@@ -89,7 +120,7 @@ func (cf *commandFront) Handle(ctx context.Context, roomID id.RoomID, eventID id
 	case offeredCommands[command]:
 		cf.next.Handle(ctx, roomID, eventID, user, message, replyTo)
 	case command == "help":
-		cf.ic.sendBotNotice(ctx, roomID, helpText(cf.ic.Bridge.Config.CommandPrefix))
+		cf.ic.sendBotNotice(ctx, roomID, helpText(cf.ic.Bridge.Config.CommandPrefix, &cf.ic.Config))
 	case refused:
 		cf.ic.sendBotNotice(ctx, roomID, "`"+command+"` is not used by this bridge: "+reason+". Post an Instagram link instead.")
 	default:

@@ -3,6 +3,7 @@ package connector
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"maunium.net/go/mautrix/bridgev2/commands"
 	"maunium.net/go/mautrix/bridgev2/matrix"
@@ -37,9 +38,10 @@ func TestBuiltinCommandsDecided(t *testing.T) {
 }
 
 func TestHelpText(t *testing.T) {
-	help := helpText("!ig")
-	if len(help) >= 1000 || !strings.HasPrefix(help, "I answer Instagram links.") {
-		t.Fatalf("help (%d chars) must start with what the bot does and stay under 1000", len(help))
+	help := helpText("!ig", loadExampleConfig(t))
+	t.Log(help)
+	if n := utf8.RuneCountInString(help); n >= 1000 || !strings.HasPrefix(help, "I answer Instagram links.") {
+		t.Fatalf("help (%d characters) must start with what the bot does and stay under 1000", n)
 	}
 	for name := range offeredCommands {
 		if !strings.Contains(help, "`"+name) {

@@ -168,7 +168,7 @@ func (ic *Connector) progressReactions(ctx context.Context, roomID id.RoomID, ev
 // holds with progress reactions turned off too: they may have been on when the link came.
 func (ic *Connector) answerJob(ctx context.Context, job *queue.Job) queue.Result {
 	res := ic.handleJob(ctx, job)
-	if answeredForGood(res, job, ic.Config.Retry.MaxAttempts, ctx.Err() != nil) {
+	if answeredForGood(res, job, ctx.Err() != nil) {
 		ic.endProgress(context.WithoutCancel(ctx), job)
 	}
 	return res
@@ -191,14 +191,14 @@ func (ic *Connector) sweepProgress(ctx context.Context) {
 
 // answeredForGood reports whether an attempt's outcome is the job's last one, as the queue will
 // record it: a Retry on the last attempt fails, and shutdown puts back whatever is not done.
-func answeredForGood(res queue.Result, job *queue.Job, maxAttempts int, stopping bool) bool {
+func answeredForGood(res queue.Result, job *queue.Job, stopping bool) bool {
 	switch {
 	case res.Outcome == queue.Done:
 		return true
 	case stopping:
 		return false
 	case res.Outcome == queue.Retry:
-		return job.Attempts >= maxAttempts
+		return job.LastAttempt
 	}
 	return true
 }

@@ -10,19 +10,19 @@ func TestAnsweredForGood(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		outcome  queue.Outcome
-		attempt  int
+		last     bool
 		stopping bool
 		want     bool
 	}{
-		{"done", queue.Done, 1, false, true},
-		{"done while stopping", queue.Done, 1, true, true},
-		{"failed", queue.Failed, 1, false, true},
-		{"cancelled", queue.Cancelled, 1, false, true},
-		{"retry with attempts left", queue.Retry, 2, false, false},
-		{"retry on the last attempt", queue.Retry, 3, false, true},
-		{"failed while stopping", queue.Failed, 3, true, false},
+		{"done", queue.Done, false, false, true},
+		{"done while stopping", queue.Done, false, true, true},
+		{"failed", queue.Failed, false, false, true},
+		{"cancelled", queue.Cancelled, false, false, true},
+		{"retry with attempts left", queue.Retry, false, false, false},
+		{"retry on the last attempt", queue.Retry, true, false, true},
+		{"failed while stopping", queue.Failed, true, true, false},
 	} {
-		got := answeredForGood(queue.Result{Outcome: tc.outcome}, &queue.Job{Attempts: tc.attempt}, 3, tc.stopping)
+		got := answeredForGood(queue.Result{Outcome: tc.outcome}, &queue.Job{LastAttempt: tc.last}, tc.stopping)
 		if got != tc.want {
 			t.Errorf("%s: answeredForGood = %v, want %v", tc.name, got, tc.want)
 		}

@@ -18,6 +18,8 @@ type watchedRoom struct {
 	Inviter  id.UserID
 	JoinedAt time.Time
 	Enabled  bool
+	// Settings are the settings the room's moderators changed, by name, in stored form.
+	Settings map[string]string
 }
 
 // maxNotWatched bounds the cache of rooms that are not watched. Watched rooms are bounded by the
@@ -58,6 +60,9 @@ func (rs *roomStore) Get(ctx context.Context, roomID id.RoomID) (*watchedRoom, e
 		return nil, fmt.Errorf("failed to get watched room: %w", err)
 	} else {
 		r.JoinedAt = time.UnixMilli(joinedAt)
+		if r.Settings, err = rs.settings(ctx, roomID); err != nil {
+			return nil, err
+		}
 		room = &r
 	}
 	rs.lock.Lock()
@@ -101,6 +106,36 @@ func (rs *roomStore) SetEnabled(ctx context.Context, roomID id.RoomID, enabled b
 	_, err := rs.db.Exec(ctx, "UPDATE igbridge_room SET enabled=$2 WHERE room_id=$1", roomID, enabled)
 	if err != nil {
 		return fmt.Errorf("failed to update room: %w", err)
+	}
+	rs.forget(roomID)
+	return nil
+}
+
+func (rs *roomStore) settings(ctx context.Context, roomID id.RoomID) (map[string]string, error) {
+	rows, err := rs.db.Query(ctx, "SELECT name, value FROM igbridge_room_setting WHERE room_id=$1", roomID)
+	settings, err := dbutil.RowIterAsMap(dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (kv [2]string, err error) {
+		err = row.Scan(&kv[0], &kv[1])
+		return
+	}, err), func(kv [2]string) (string, string) { return kv[0], kv[1] })
+	if err != nil {
+		return nil, fmt.Errorf("failed to get room settings: %w", err)
+	}
+	return settings, nil
+}
+
+// SetSetting stores a room's value of a setting; the value "" removes it, so the default applies.
+func (rs *roomStore) SetSetting(ctx context.Context, roomID id.RoomID, name, value string) error {
+	var err error
+	if value == "" {
+		_, err = rs.db.Exec(ctx, "DELETE FROM igbridge_room_setting WHERE room_id=$1 AND name=$2", roomID, name)
+	} else {
+		_, err = rs.db.Exec(ctx, `
+			INSERT INTO igbridge_room_setting (room_id, name, value) VALUES ($1, $2, $3)
+			ON CONFLICT (room_id, name) DO UPDATE SET value=excluded.value
+		`, roomID, name, value)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to save room setting: %w", err)
 	}
 	rs.forget(roomID)
 	return nil

@@ -21,11 +21,13 @@ func (ic *Connector) sendPost(ctx context.Context, job *queue.Job, pp *preparedP
 	}
 	sender := ic.senderIn(ctx, job.RoomID, pp)
 	post := pp.post()
-	for i, item := range pp.Items {
+	// The room's settings when the answer is sent: a change applies to every answer not yet sent.
+	opts := ic.optionsOf(ctx, job.RoomID)
+	for i, item := range pp.Items[:min(len(pp.Items), opts.MaxItems)] {
 		if ic.isRedacted(job.EventID) {
 			return errRedacted
 		}
-		content := itemMessage(post, i, item, ic.Config.CaptionMaxLength)
+		content := itemMessage(post, i, item, opts, ic.Config.CaptionMaxLength)
 		content.RelatesTo = replyRelation(job)
 		content.Mentions = &event.Mentions{}
 		if err := ic.sendPart(ctx, job, i, sender, content, sent); err != nil {
@@ -57,10 +59,17 @@ func (ic *Connector) senderIn(ctx context.Context, roomID id.RoomID, pp *prepare
 const reducedNote = "Reduced to fit this server's upload limit (re-encoded at a lower quality)."
 
 // itemMessage is the message of one prepared item: its media with the caption, or, for an item
-// the homeserver could not take, a text with its size against the limit and the link.
-func itemMessage(post *media.Post, index int, item preparedItem, captionMax int) *event.MessageEventContent {
+// the homeserver could not take, a text with its size against the limit and the link. The room's
+// options decide whether the caption has the post's text, and whether there is a caption at all.
+func itemMessage(post *media.Post, index int, item preparedItem, opts roomOptions, captionMax int) *event.MessageEventContent {
+	if !opts.Captions {
+		captionMax = 0
+	}
 	if item.TooLarge != nil {
 		body, formatted := caption(post, index, 0)
+		if opts.MediaOnly {
+			body, formatted = linkLine(post) // without the media, the link is all there is
+		}
 		note := "Too large to upload here: " + item.TooLarge.Error() + "."
 		return &event.MessageEventContent{
 			MsgType:       event.MsgText,
@@ -70,6 +79,11 @@ func itemMessage(post *media.Post, index int, item preparedItem, captionMax int)
 		}
 	}
 	content := *item.Content
+	if opts.MediaOnly {
+		// A body that is the file name is no caption (Matrix 1.10 media captions).
+		content.Body = content.FileName
+		return &content
+	}
 	content.Body, content.FormattedBody = caption(post, index, captionMax)
 	if item.Reduced {
 		content.Body = reducedNote + "\n" + content.Body

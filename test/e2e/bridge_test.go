@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -273,13 +274,15 @@ func TestBridge(t *testing.T) {
 		// A third member keeps the room from becoming alice's management room, where no prefix is needed.
 		roomID := e.watchedRoom(t, alice, e.hs.RegisterUser(t, "dan").UserID)
 		help := e.commandAnswer(t, alice, roomID, "!ig help", "I answer Instagram links.")
-		if len(help.Body) >= 1000 {
-			t.Fatalf("help (%d chars) must start with what the bot does and stay under 1000: %q", len(help.Body), help.Body)
+		chars := utf8.RuneCountInString(help.Body)
+		if chars >= 1000 {
+			t.Fatalf("help (%d characters) must start with what the bot does and stay under 1000: %q", chars, help.Body)
 		}
-		for _, command := range []string{"`help`", "`status`", "`version`", "`enable`", "`disable`", "`cache purge [link]`"} {
+		for _, command := range []string{"`help`", "`status`", "`version`", "`enable`", "`disable`", "`cache purge [link]`",
+			"`get <link>`", "`settings`", "`set captions on|off`", "`set mode full|media`", "`set max-items N`", "`set auto on|off`"} {
 			mustContain(t, "help", help.Body, command)
 		}
-		for _, who := range []string{"anyone", "room moderators", "bridge admins"} {
+		for _, who := range []string{"anyone", "room moderators", "bridge admins", "🔁 on a failure notice tries again", "🗑️ on an answer deletes it"} {
 			mustContain(t, "help", help.Body, who)
 		}
 		for _, builtin := range []string{"login", "logout", "create-portal", "delete-portal", "delete-all-portals",
@@ -288,7 +291,7 @@ func TestBridge(t *testing.T) {
 				t.Fatalf("help offers the built-in %q: %q", builtin, help.Body)
 			}
 		}
-		t.Logf("help (%d chars): %q", len(help.Body), help.Body)
+		t.Logf("help (%d characters): %q", chars, help.Body)
 
 		for command, want := range map[string]string{
 			"login":              "`login` is not used by this bridge: there is nothing to log in to. Post an Instagram link instead.",
