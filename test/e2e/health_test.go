@@ -183,9 +183,10 @@ func TestMetrics(t *testing.T) {
 	}
 
 	sendAndWait(t, alice, roomID, link, 1)
-	// The outcome is counted once the last part is sent, just after the room sees it.
+	// The outcome is counted once the last part is sent, just after the room sees it; the job
+	// leaves the queue once its progress reaction is taken back.
 	after := waitMetrics(t, url, func(m map[string]float64) bool {
-		return m[`igbridge_jobs_total{error_class="",outcome="done"}`] >= 1
+		return m[`igbridge_jobs_total{error_class="",outcome="done"}`] >= 1 && m["igbridge_queue_depth"] == 0
 	})
 	for name, want := range map[string]float64{
 		"igbridge_links_seen_total":             1,
