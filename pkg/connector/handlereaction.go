@@ -105,6 +105,15 @@ func (ic *Connector) jobOf(ctx context.Context, reply *queue.Reply) (*queue.Job,
 // the progress reaction shows it is being handled. What needs the homeserver runs on bgCtx.
 func (ic *Connector) retryLink(ctx, bgCtx context.Context, job *queue.Job, notice *queue.Reply) {
 	log := zerolog.Ctx(ctx)
+	// The notice is sent before its attempt is recorded as failed, and the attempt holds the
+	// message's lock until then: a quick reaction waits for it off the event loop.
+	if running, err := ic.queue.IsRunning(ctx, job.ID); err != nil {
+		log.Err(err).Msg("Failed to check the job of a retry")
+		return
+	} else if running {
+		go ic.retryAfterAttempt(bgCtx, job, notice)
+		return
+	}
 	if err := ic.cache.ForgetFailure(ctx, job.LinkKey); err != nil {
 		log.Err(err).Msg("Failed to forget the link's failure")
 		return
@@ -113,6 +122,9 @@ func (ic *Connector) retryLink(ctx, bgCtx context.Context, job *queue.Job, notic
 	defer progress.done(bgCtx)
 	reopened, err := ic.queue.Reopen(ctx, job.ID, noticePart)
 	switch {
+	case errors.Is(err, queue.ErrRunning):
+		go ic.retryAfterAttempt(bgCtx, job, notice)
+		return
 	case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 		log.Debug().Err(err).Msg("Retry over the queue caps")
 		if ic.overCap.allow(job.RoomID, job.Sender, time.Now()) {
@@ -128,6 +140,21 @@ func (ic *Connector) retryLink(ctx, bgCtx context.Context, job *queue.Job, notic
 	progress.queued(job.ID)
 	log.Info().Int64("job_id", job.ID).Msg("Retrying a link on request")
 	go func() { _ = ic.redactReply(bgCtx, *notice, "Trying again") }()
+}
+
+// retryAfterAttempt retries a link once the attempt that sent its failure notice has ended,
+// unless someone retried it meanwhile (the notice is then no longer recorded).
+func (ic *Connector) retryAfterAttempt(ctx context.Context, job *queue.Job, notice *queue.Reply) {
+	log := zerolog.Ctx(ctx)
+	if err := ic.queue.WaitEnded(ctx, job.ID); err != nil {
+		log.Warn().Err(err).Msg("Failed to wait for the failed attempt to end")
+		return
+	}
+	if still, err := ic.queue.ReplyByEvent(ctx, notice.RoomID, notice.EventID); err != nil {
+		log.Err(err).Msg("Failed to look up the failure notice")
+	} else if still != nil {
+		ic.retryLink(ctx, ctx, job, notice)
+	}
 }
 
 // deleteAnswer redacts every part of a job's answer (media, texts or failure notice).

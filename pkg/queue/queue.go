@@ -72,6 +72,8 @@ type Queue struct {
 	// stopDispatch ends the dispatcher; stopHandlers cancels the handlers' context.
 	stopDispatch, stopHandlers context.CancelFunc
 	wg                         sync.WaitGroup
+	// waiters are the callers of WaitEnded; guarded by lock.
+	waiters endWaiters
 	// inboxPruned is when handled inbox events were last forgotten (Unix ms).
 	inboxPruned atomic.Int64
 }

@@ -9,22 +9,31 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// Reopen puts a failed job back in line to be tried now, with all its attempts, because a user
-// asked for it; the room's and sender's caps hold as for a new link (ErrRoomFull, ErrUserFull).
-// The replies of dropParts (the failure notice) are forgotten in the same transaction, so the new
-// round sends them afresh. It reports false when the job is not failed (already reopened, or
-// never failed).
+// ErrRunning is returned by Reopen for a job still being tried: WaitEnded tells when it is not.
+var ErrRunning = errors.New("job is running")
+
+// Reopen puts a failed job (or one that failed again like the link's last job) back in line to be
+// tried now, with all its attempts, because a user asked for it; the room's and sender's caps hold
+// as for a new link (ErrRoomFull, ErrUserFull). The replies of dropParts (the failure notice) are
+// forgotten in the same transaction, so the new round sends them afresh. It reports false when
+// the job did not fail (pending, done or already reopened), and ErrRunning while it runs.
 func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reopened bool, err error) {
 	err = q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		var roomID id.RoomID
 		var sender id.UserID
+		var state string
 		err := q.db.QueryRow(ctx,
-			"SELECT room_id, sender FROM igbridge_queue_job WHERE id=$1 AND state='failed'", jobID,
-		).Scan(&roomID, &sender)
-		if errors.Is(err, sql.ErrNoRows) {
+			"SELECT room_id, sender, state FROM igbridge_queue_job WHERE id=$1", jobID,
+		).Scan(&roomID, &sender, &state)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			return nil
-		} else if err != nil {
+		case err != nil:
 			return err
+		case state == stateRunning:
+			return ErrRunning
+		case state != stateFailed && state != stateRepeated:
+			return nil
 		}
 		if err = q.checkCaps(ctx, roomID, sender); err != nil {
 			return err
@@ -39,7 +48,7 @@ func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reop
 			return err
 		}
 		// The job no longer ended failed: the totals count how jobs ended, and it has not yet.
-		if err = q.countEnded(ctx, stateFailed, -1); err != nil {
+		if err = q.countEnded(ctx, state, -1); err != nil {
 			return err
 		}
 		for _, part := range dropParts {
@@ -51,7 +60,7 @@ func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reop
 		return nil
 	})
 	if err != nil {
-		if !errors.Is(err, ErrRoomFull) && !errors.Is(err, ErrUserFull) {
+		if !errors.Is(err, ErrRoomFull) && !errors.Is(err, ErrUserFull) && !errors.Is(err, ErrRunning) {
 			err = fmt.Errorf("failed to reopen job: %w", err)
 		}
 		return false, err

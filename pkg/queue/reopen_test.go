@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -56,8 +57,9 @@ func TestReopen(t *testing.T) {
 		if c := mustCounts(t, q); c.Failed != 0 {
 			t.Fatalf("counts after reopening: %+v, want none failed", c)
 		}
-		if reopened, err := q.Reopen(ctx, jobID, -1); err != nil || reopened {
-			t.Fatalf("second Reopen = %v, %v; want false", reopened, err)
+		// Pending or already running again: not reopened a second time.
+		if reopened, err := q.Reopen(ctx, jobID, -1); reopened || (err != nil && !errors.Is(err, ErrRunning)) {
+			t.Fatalf("second Reopen = %v, %v; want false or ErrRunning", reopened, err)
 		}
 		job = rec.next(t)
 		if job.ID != jobID || job.Attempts != 1 || job.Retries != 1 {
@@ -72,6 +74,53 @@ func TestReopen(t *testing.T) {
 		}
 		if r, err := q.ReplyByEvent(ctx, room, "$notice"); err != nil || r != nil {
 			t.Fatalf("ReplyByEvent of the dropped notice = %+v, %v; want nil", r, err)
+		}
+		rec.finish(jobID, Result{Outcome: Done})
+		stop(t, q)
+	})
+}
+
+// TestReopenWhileRunning: a retry asked for while the failing attempt is still being answered is
+// refused with ErrRunning, WaitEnded returns once the outcome is recorded, and the job can be
+// reopened then; a job that failed again like its link's last job can be reopened too.
+func TestReopenWhileRunning(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
+		ctx := testCtx(t)
+		rec := newRecorder()
+		q := newQueue(t, db, Config{MaxAttempts: 1, Clock: newFakeClock()}, rec.handle)
+		jobID := mustAdd(t, q, Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
+		start(t, q)
+		rec.next(t)
+		if _, err := q.Reopen(ctx, jobID, -1); !errors.Is(err, ErrRunning) {
+			t.Fatalf("Reopen of a running job: %v, want ErrRunning", err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := q.WaitEnded(cancelled, jobID); !errors.Is(err, context.Canceled) {
+			t.Fatalf("WaitEnded of a running job returned %v before its outcome", err)
+		}
+		ended := make(chan error, 1)
+		go func() { ended <- q.WaitEnded(ctx, jobID) }()
+		rec.finish(jobID, Result{Outcome: Repeated, ErrorClass: "private"})
+		select {
+		case err := <-ended:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-timeout():
+			t.Fatal("WaitEnded did not return after the outcome was recorded")
+		}
+		if err := q.WaitEnded(ctx, jobID); err != nil {
+			t.Fatalf("WaitEnded of an ended job: %v", err)
+		}
+		if reopened, err := q.Reopen(ctx, jobID, -1); err != nil || !reopened {
+			t.Fatalf("Reopen of a repeated job = %v, %v; want true", reopened, err)
+		}
+		if c := mustCounts(t, q); c.Repeated != 0 {
+			t.Fatalf("counts after reopening: %+v, want none repeated", c)
+		}
+		if job := rec.next(t); job.ID != jobID || job.Retries != 1 {
+			t.Fatalf("started %+v, want job %d in round 1", job, jobID)
 		}
 		rec.finish(jobID, Result{Outcome: Done})
 		stop(t, q)

@@ -25,6 +25,7 @@ func (q *Queue) run(ctx context.Context, job *Job) {
 		// The job stays running, which blocks its room until the next start resumes it.
 		log.Err(err).Msg("Failed to record the job's outcome")
 	}
+	q.attemptEnded(job.ID)
 }
 
 // call runs the handler; a panic fails the job instead of killing the worker.

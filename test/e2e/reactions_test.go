@@ -318,6 +318,39 @@ func TestRetryReaction(t *testing.T) {
 	e.checkLogKeys(t)
 }
 
+// TestRetryReactionWhileAnswering: a 🔁 that comes while the failed attempt is still being
+// answered (its notice sent, the removal of its progress reaction held at the homeserver, so the
+// attempt is not recorded yet) is not lost: the link is tried again once the attempt has ended.
+func TestRetryReactionWhileAnswering(t *testing.T) {
+	e := startEnv(t, envOptions{network: failOnce})
+	proxy := startHSProxy(t, "127.0.0.1:0", e.hs.URL)
+	e.stop()
+	e.editConfig(func(cfg map[string]any) { set(cfg, proxy.URL, "homeserver", "address") })
+	e.start()
+	rr := e.reactionRoom(t)
+	code := fakeig.BulkCode(32)
+	e.ig.FailNext(code, 1)
+	hold := proxy.hold(`^PUT /_matrix/client/v3/rooms/[^/]+/redact/`, false)
+	origID, got := sendAndWait(t, rr.poster, rr.roomID, postURL(code), 1)
+	notice := got[0]
+	if notice.Sender != e.bot || notice.Content.AsMessage().MsgType != event.MsgNotice {
+		t.Fatalf("the rate-limited link got %s from %s, want the bot's failure notice", notice.Content.AsMessage().MsgType, notice.Sender)
+	}
+	hold.wait(t)
+	if state := queryValue[string](e.bridge, "SELECT state FROM igbridge_queue_job WHERE event_id=$1", origID); state != "running" {
+		t.Fatalf("with the progress reaction's removal held the job is %s, want running", state)
+	}
+	if _, err := rr.poster.SendReaction(t.Context(), rr.roomID, notice.ID, "🔁"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle(t, rr.poster, rr.roomID) // the reaction is handled, the attempt still not recorded
+	hold.release()
+	e.waitRetried(t, rr.poster, rr.roomID, code, origID, notice)
+	if n := e.queryInt("SELECT retries FROM igbridge_queue_job WHERE event_id=$1", origID); n != 1 {
+		t.Fatalf("the job had %d retry rounds, want 1", n)
+	}
+}
+
 // TestDeleteReaction: 🗑 on an answer by someone else does nothing; ❌ by a moderator deletes an
 // answer; 🗑️ (with the emoji selector) by the link's sender on one part of a carousel deletes all
 // its parts, each redacted by the account that sent it.

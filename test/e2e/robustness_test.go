@@ -117,7 +117,7 @@ func TestYtdlpGarbage(t *testing.T) {
 	if got[0].Content.AsMessage().MsgType != event.MsgNotice || got[0].Sender != e.bot {
 		t.Fatalf("garbage output gave %q from %s", got[0].Content.AsMessage().Body, got[0].Sender)
 	}
-	mustContain(t, "status", e.settle(t, alice, roomID).Content.AsMessage().Body, "failed: 1")
+	mustContain(t, "status", e.waitIdle(t, alice, roomID, replyTimeout).Content.AsMessage().Body, "failed: 1")
 }
 
 // TestGhostCannotJoin: in a room where only admins may invite, the ghost cannot get in, so the
