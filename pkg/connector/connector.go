@@ -23,6 +23,7 @@ import (
 	"github.com/igbridge/igbridge/pkg/health"
 	"github.com/igbridge/igbridge/pkg/media"
 	"github.com/igbridge/igbridge/pkg/metrics"
+	"github.com/igbridge/igbridge/pkg/pacing"
 	"github.com/igbridge/igbridge/pkg/queue"
 )
 
@@ -36,7 +37,7 @@ type Connector struct {
 	rooms           *roomStore
 	cache           *mediaCache
 	queue           *queue.Queue
-	pacer           *queue.Pacer
+	pacer           *pacing.Pacer
 	loginWalls      loginWalls
 	overCap         overCapNotices
 	extractor       media.Extractor
@@ -106,7 +107,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		MaxPendingPerUser: ic.Config.Queue.MaxPendingPerUser,
 		Retention:         ic.Config.Queue.Retention,
 	}, ic.handleJob)
-	ic.pacer = queue.NewPacer(queue.PacerConfig{
+	ic.pacer = pacing.New(pacing.Config{
 		RequestsPerMinute: ic.Config.RateLimit.RequestsPerMinute,
 		MinInterval:       ic.Config.RateLimit.MinInterval,
 		CooldownInitial:   ic.Config.RateLimit.Cooldown,

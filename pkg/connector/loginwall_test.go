@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/igbridge/igbridge/pkg/media"
-	"github.com/igbridge/igbridge/pkg/queue"
+	"github.com/igbridge/igbridge/pkg/pacing"
 )
 
 func TestLoginWallsCountDistinctPosts(t *testing.T) {
@@ -48,7 +48,7 @@ func TestReportToPacer(t *testing.T) {
 	post := func(code string) media.Link { return media.Link{Kind: media.LinkPost, PathKind: "p", Shortcode: code} }
 	share := media.Link{Kind: media.LinkShare, ShareCode: "BAshare"}
 	newConnector := func() *Connector {
-		return &Connector{pacer: queue.NewPacer(queue.PacerConfig{CooldownInitial: time.Hour, CooldownMax: time.Hour}, nil)}
+		return &Connector{pacer: pacing.New(pacing.Config{CooldownInitial: time.Hour, CooldownMax: time.Hour}, nil)}
 	}
 	wall := &media.FetchError{Class: media.ClassLoginRequired}
 
