@@ -37,8 +37,8 @@ type Connector struct {
 	rooms           *roomStore
 	cache           *mediaCache
 	queue           *queue.Queue
-	pacer           *pacing.Pacer
-	loginWalls      loginWalls
+	pacer           *pacing.Pacer // the extractor and share resolver report to it; the connector only reads it
+	shares          *media.ShareResolver
 	overCap         overCapNotices
 	extractor       media.Extractor
 	extractorStatus media.ExtractorStatus
@@ -153,6 +153,8 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
+	// The downloader's client has the configured proxy and trust.
+	ic.shares = &media.ShareResolver{Client: ic.downloader.Client, Pacer: ic.pacer, Timeout: ic.Config.Ytdlp.Timeout}
 	// Upload buffers and yt-dlp's files go where the next start finds them after a SIGKILL.
 	if err = media.UseScratchAsTemp(ctx); err != nil {
 		return err

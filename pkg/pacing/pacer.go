@@ -56,6 +56,8 @@ type Pacer struct {
 	last          time.Time
 	cooldownUntil time.Time
 	nextCooldown  time.Duration
+
+	loginWalls loginWalls
 }
 
 // New makes a pacer; a nil clock means the real one.
@@ -104,7 +106,7 @@ func (p *Pacer) earliest() time.Time {
 	return later(at, p.cooldownUntil)
 }
 
-// RateLimited starts a cool-down because Instagram said stop (HTTP 429, a login wall). Each
+// RateLimited starts a cool-down because Instagram said stop (HTTP 429, login walls). Each
 // cool-down after one that ended without a success in between is twice as long, up to
 // CooldownMax. A call during an active cool-down changes nothing: it reports on a request sent
 // before the cool-down began, not on a new one.
