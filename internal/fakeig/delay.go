@@ -74,7 +74,15 @@ func (s *Server) FailShareNext(code string, n int) {
 	s.FailNext(shareFailureKey(code), n)
 }
 
+// RateLimitShareNext makes the next n requests for the share link /share/.../code answer 429 Too
+// Many Requests; after them the link redirects normally.
+func (s *Server) RateLimitShareNext(code string, n int) {
+	s.FailNext(shareRateLimitKey(code), n)
+}
+
 func shareFailureKey(code string) string { return "share/" + code }
+
+func shareRateLimitKey(code string) string { return "share429/" + code }
 
 // takeFailure reports whether this request for code is one FailNext asked to fail.
 func (s *Server) takeFailure(code string) bool {

@@ -47,3 +47,24 @@ func TestSetUnreachable(t *testing.T) {
 		t.Fatalf("status %d after SetUnreachable(false), want 200", resp.StatusCode)
 	}
 }
+
+func TestShareFailures(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	s.FailShareNext(ShareCode, 1)
+	s.RateLimitShareNext(ShareCode, 1)
+	client := *s.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var got []int
+	for range 3 {
+		resp, err := client.Get("https://www.instagram.com/share/reel/" + ShareCode + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if got[0] != http.StatusServiceUnavailable || got[1] != http.StatusTooManyRequests || got[2] != http.StatusFound {
+		t.Fatalf("statuses = %v, want 503, 429, 302", got)
+	}
+}

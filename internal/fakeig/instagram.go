@@ -64,7 +64,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, code string) 
 	case f.Behavior == BehaviorNotFound:
 		writeHTML(w, http.StatusNotFound, notFoundPage())
 	case f.Behavior == BehaviorRateLimited || s.takeFailure(f.Code):
-		writeHTML(w, http.StatusTooManyRequests, `<!DOCTYPE html><html><body>Please wait a few minutes before you try again.</body></html>`)
+		writeHTML(w, http.StatusTooManyRequests, rateLimitPage)
 	case loggedIn:
 		s.writePostPage(w, f, true)
 	case f.Behavior == BehaviorLoginWall || f.Behavior == BehaviorPrivate || f.Behavior == BehaviorRestricted:
@@ -113,8 +113,12 @@ func (s *Server) serveShare(w http.ResponseWriter, r *http.Request) {
 	case 2:
 		key = seg[0] + "/" + seg[1]
 	}
-	if s.takeFailure(shareFailureKey(seg[len(seg)-1])) {
+	switch code := seg[len(seg)-1]; {
+	case s.takeFailure(shareFailureKey(code)):
 		writeHTML(w, http.StatusServiceUnavailable, notFoundPage())
+		return
+	case s.takeFailure(shareRateLimitKey(code)):
+		writeHTML(w, http.StatusTooManyRequests, rateLimitPage)
 		return
 	}
 	target, ok := s.cat.shares[key]

@@ -73,3 +73,6 @@ func storyPage(f *Fixture) (string, error) {
 		`<script type="application/json" data-sjs>` + string(b) + "</script>\n" +
 		`</head><body><div id="root"></div></body></html>`, nil
 }
+
+// rateLimitPage is what Instagram answers with a 429.
+const rateLimitPage = `<!DOCTYPE html><html><body>Please wait a few minutes before you try again.</body></html>`

@@ -23,6 +23,7 @@ import (
 	"github.com/igbridge/igbridge/pkg/health"
 	"github.com/igbridge/igbridge/pkg/media"
 	"github.com/igbridge/igbridge/pkg/metrics"
+	"github.com/igbridge/igbridge/pkg/pacing"
 	"github.com/igbridge/igbridge/pkg/queue"
 )
 
@@ -36,8 +37,8 @@ type Connector struct {
 	rooms           *roomStore
 	cache           *mediaCache
 	queue           *queue.Queue
-	pacer           *queue.Pacer
-	loginWalls      loginWalls
+	pacer           *pacing.Pacer // the extractor and share resolver report to it; the connector only reads it
+	shares          *media.ShareResolver
 	overCap         overCapNotices
 	extractor       media.Extractor
 	extractorStatus media.ExtractorStatus
@@ -108,7 +109,7 @@ func (ic *Connector) Init(bridge *bridgev2.Bridge) {
 		MaxPendingPerUser: ic.Config.Queue.MaxPendingPerUser,
 		Retention:         ic.Config.Queue.Retention,
 	}, ic.answerJob)
-	ic.pacer = queue.NewPacer(queue.PacerConfig{
+	ic.pacer = pacing.New(pacing.Config{
 		RequestsPerMinute: ic.Config.RateLimit.RequestsPerMinute,
 		MinInterval:       ic.Config.RateLimit.MinInterval,
 		CooldownInitial:   ic.Config.RateLimit.Cooldown,
@@ -155,6 +156,8 @@ func (ic *Connector) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to set up media downloads: %w", err)
 	}
+	// The downloader's client has the configured proxy and trust.
+	ic.shares = &media.ShareResolver{Client: ic.downloader.Client, Pacer: ic.pacer, Timeout: ic.Config.Ytdlp.Timeout}
 	// Upload buffers and yt-dlp's files go where the next start finds them after a SIGKILL.
 	if err = media.UseScratchAsTemp(ctx); err != nil {
 		return err

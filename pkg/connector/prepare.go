@@ -33,7 +33,7 @@ func (ic *Connector) preparedPostFor(ctx context.Context, job *queue.Job) (*prep
 	}
 	if link.Kind == media.LinkShare {
 		var err error
-		if link, err = ic.resolveShare(ctx, link); err != nil {
+		if link, err = ic.shares.Resolve(ctx, link); err != nil {
 			return nil, err
 		}
 	}
@@ -59,42 +59,10 @@ func (ic *Connector) preparedPostFor(ctx context.Context, job *queue.Job) (*prep
 	return result.(*preparedPost), nil
 }
 
-// resolveShare turns a share link into the post it leads to. It asks Instagram, so it is paced.
-func (ic *Connector) resolveShare(ctx context.Context, link media.Link) (media.Link, error) {
-	if err := ic.pacer.Wait(ctx); err != nil {
-		return link, fmt.Errorf("failed to wait for the rate limit: %w", err)
-	}
-	resolveCtx, cancel := context.WithTimeout(ctx, ic.Config.Ytdlp.Timeout)
-	defer cancel()
-	// The downloader's transport has the configured proxy and trust; ResolveShare never follows
-	// the redirect, so a login wall is recognised instead of fetched.
-	resolved, err := media.ResolveShare(resolveCtx, ic.downloader.Client, link)
-	ic.reportToPacer(link, err)
-	return resolved, err
-}
-
-// reportToPacer tells the pacer what Instagram's answer says about the bridge: a 429, or login
-// walls on several different posts, start the bridge-wide cool-down; a success ends the doubling.
-func (ic *Connector) reportToPacer(link media.Link, err error) {
-	switch media.ClassOf(err) {
-	case media.ClassRateLimited:
-		ic.pacer.RateLimited()
-	case media.ClassLoginRequired:
-		if ic.loginWalls.add(link.Key(), time.Now()) {
-			ic.pacer.RateLimited()
-		}
-	case "":
-		if err == nil {
-			ic.pacer.Succeeded()
-		}
-	}
-}
-
 // fetchAndPrepare extracts a post, uploads its media and caches the result.
 func (ic *Connector) fetchAndPrepare(ctx context.Context, roomID id.RoomID, link media.Link, encrypted bool) (*preparedPost, error) {
 	start := time.Now()
 	post, err := ic.extractor.Extract(ctx, link)
-	ic.reportToPacer(link, err)
 	if err != nil {
 		return nil, err
 	}

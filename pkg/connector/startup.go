@@ -86,7 +86,7 @@ func (ic *Connector) startExtractor(ctx context.Context) {
 			CAFile:      ic.Config.CAFile,
 			Timeout:     ic.Config.Ytdlp.Timeout,
 			MaxItems:    ic.Config.MaxItems,
-			Pace:        ic.pacer.Wait,
+			Pacer:       ic.pacer,
 		},
 		Workers:     ic.Config.Ytdlp.Workers,
 		MaxRequests: ic.Config.Ytdlp.WorkerMaxRequests,

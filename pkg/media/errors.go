@@ -117,8 +117,8 @@ var ytdlpMessages = []struct {
 	{"only available for registered users who follow this account", ClassPrivate},
 	{"Restricted Video", ClassLoginRequired},
 	// The anonymous /p/ page bounced to the login wall. yt-dlp calls it a rate limit, but one post
-	// behind the wall says nothing about the bridge; the connector starts a cool-down only when
-	// several different posts hit it (loginwall.go).
+	// behind the wall says nothing about the bridge; the pacer cools down only when several
+	// different posts hit it (pacing.Pacer.LoginWalled).
 	{"redirected to the login page", ClassLoginRequired},
 	{"This content is unreachable", ClassLoginRequired},
 	{"You need to log in to access this content", ClassLoginRequired},

@@ -8,7 +8,7 @@ type LinkKind int
 const (
 	LinkPost  LinkKind = iota + 1 // /p/<code>, /tv/<code>, /reel/<code>, /reels/<code>, /<user>/p/<code>, /<user>/reel/<code>
 	LinkStory                     // /stories/<user>/<numeric id>
-	LinkShare                     // /share/<...> (needs ResolveShare before fetching)
+	LinkShare                     // /share/<...> (needs ShareResolver.Resolve before fetching)
 )
 
 // Link is one Instagram media reference found in a message, canonicalised.

@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/igbridge/igbridge/pkg/pacing"
 )
 
 // ErrShareUnresolved means a /share/ link did not redirect to a post.
@@ -15,12 +18,40 @@ var ErrShareUnresolved = errors.New("share link could not be resolved")
 // maxShareBodyRead bounds how much of a share response is drained so the connection can be reused.
 const maxShareBodyRead = 4 << 10
 
-// ResolveShare turns a LinkShare into the LinkPost it redirects to, without following the redirect.
-// Non-share links are returned unchanged.
-func ResolveShare(ctx context.Context, client *http.Client, link Link) (Link, error) {
+// ShareResolver turns share links into the posts they lead to. Each resolution is a request to
+// Instagram, so it waits for the pacer and reports the answer to it, as an extraction does.
+type ShareResolver struct {
+	// Client sends the requests; nil means http.DefaultClient. The redirect is never followed,
+	// so a login wall is recognised instead of fetched.
+	Client *http.Client
+	// Pacer, when set, is shared with the extractor.
+	Pacer *pacing.Pacer
+	// Timeout bounds the request, not the wait for the pacer, which may be a long cool-down.
+	// Zero means no bound beyond the context's.
+	Timeout time.Duration
+}
+
+// Resolve turns a LinkShare into the LinkPost it redirects to. Non-share links are returned
+// unchanged, without a request.
+func (r *ShareResolver) Resolve(ctx context.Context, link Link) (Link, error) {
 	if link.Kind != LinkShare {
 		return link, nil
 	}
+	if err := waitForPacer(ctx, r.Pacer); err != nil {
+		return Link{}, err
+	}
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
+	resolved, err := requestShare(ctx, r.Client, link)
+	reportToPacer(r.Pacer, link, err)
+	return resolved, err
+}
+
+// requestShare asks Instagram where a share link leads, without following the redirect.
+func requestShare(ctx context.Context, client *http.Client, link Link) (Link, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}

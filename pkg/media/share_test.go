@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
+	"github.com/igbridge/igbridge/pkg/pacing"
 )
 
 // fakeShareServer serves /share/ paths like Instagram does and counts the requests it gets.
@@ -89,9 +92,9 @@ func TestResolveShareWithFakeServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ResolveShare(context.Background(), fake.client(), tt.link)
+			got, err := (&ShareResolver{Client: fake.client()}).Resolve(context.Background(), tt.link)
 			if !errors.Is(err, tt.wantErr) || got != tt.want {
-				t.Errorf("ResolveShare(%+v) = %+v, %v; want %+v, %v", tt.link, got, err, tt.want, tt.wantErr)
+				t.Errorf("Resolve(%+v) = %+v, %v; want %+v, %v", tt.link, got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
@@ -120,7 +123,7 @@ func TestResolveShareTemporaryFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ResolveShare(context.Background(), tt.client, shareLink(tt.code))
+			_, err := (&ShareResolver{Client: tt.client}).Resolve(context.Background(), shareLink(tt.code))
 			if got := ClassOf(err); got != tt.want || errors.Is(err, ErrShareUnresolved) {
 				t.Errorf("ResolveShare = %v (class %q); want class %q and not ErrShareUnresolved", err, got, tt.want)
 			}
@@ -130,27 +133,85 @@ func TestResolveShareTemporaryFailures(t *testing.T) {
 
 func TestResolveShareTimeout(t *testing.T) {
 	fake := newFakeShareServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
+	resolver := &ShareResolver{Client: fake.client(), Timeout: 100 * time.Millisecond}
 	start := time.Now()
-	_, err := ResolveShare(ctx, fake.client(), shareLink("BAslow"))
+	_, err := resolver.Resolve(context.Background(), shareLink("BAslow"))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got error %v; want %v", err, context.DeadlineExceeded)
 	}
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
-		t.Errorf("ResolveShare took %s despite the context timeout", elapsed)
+		t.Errorf("ResolveShare took %s despite the timeout", elapsed)
 	}
 }
 
 func TestResolveShareNonShare(t *testing.T) {
 	fake := newFakeShareServer(t)
 	for _, link := range []Link{postLink("reel", "ABC"), storyLink("someuser", "42")} {
-		got, err := ResolveShare(context.Background(), fake.client(), link)
+		got, err := (&ShareResolver{Client: fake.client()}).Resolve(context.Background(), link)
 		if err != nil || got != link {
-			t.Errorf("ResolveShare(%+v) = %+v, %v; want it unchanged", link, got, err)
+			t.Errorf("Resolve(%+v) = %+v, %v; want it unchanged", link, got, err)
 		}
 	}
 	if n := fake.requests.Load(); n != 0 {
 		t.Errorf("made %d requests for non-share links", n)
+	}
+}
+
+// TestShareResolverPaced checks that share links wait for the pacer and report to it: a 429
+// starts the cool-down, a share link sends nothing to Instagram until it ends, and a success
+// makes the next cool-down the initial length again.
+func TestShareResolverPaced(t *testing.T) {
+	fake := newFakeShareServer(t)
+	clock := fakeclock.New()
+	pacer := pacing.New(pacing.Config{CooldownInitial: time.Minute, CooldownMax: time.Hour}, clock)
+	resolver := &ShareResolver{Client: fake.client(), Pacer: pacer}
+	cooldown := func() time.Duration { return pacer.CooldownUntil().Sub(clock.Now()) }
+	limited := func() {
+		t.Helper()
+		var err error
+		clock.Drive(t, func() { _, err = resolver.Resolve(context.Background(), shareLink("BAlimited")) })
+		if !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("Resolve = %v, want ErrRateLimited", err)
+		}
+	}
+
+	limited()
+	if got := cooldown(); got != time.Minute {
+		t.Fatalf("a 429 started a cool-down of %v, want %v", got, time.Minute)
+	}
+	limited() // waits the minute out
+	if got := cooldown(); got != 2*time.Minute {
+		t.Fatalf("a second 429 started a cool-down of %v, want %v", got, 2*time.Minute)
+	}
+
+	sent := fake.requests.Load()
+	type result struct {
+		link Link
+		err  error
+	}
+	done := make(chan result)
+	go func() {
+		link, err := resolver.Resolve(context.Background(), shareLink("BApost"))
+		done <- result{link, err}
+	}()
+	if at := clock.WaitForTimer(t); !at.Equal(pacer.CooldownUntil()) {
+		t.Fatalf("Resolve waits until %v, want the cool-down's end %v", at, pacer.CooldownUntil())
+	}
+	if n := fake.requests.Load(); n != sent {
+		t.Fatalf("%d requests went out during the cool-down", n-sent)
+	}
+	clock.AdvanceTo(pacer.CooldownUntil())
+	select {
+	case res := <-done:
+		if want := postLink("p", "Cpost"); res.err != nil || res.link != want {
+			t.Fatalf("Resolve after the cool-down = %+v, %v; want %+v", res.link, res.err, want)
+		}
+	case <-time.After(fakeclock.WaitLimit):
+		t.Fatal("Resolve did not return after the cool-down")
+	}
+
+	limited()
+	if got := cooldown(); got != time.Minute {
+		t.Errorf("a 429 after a success started a cool-down of %v, want %v", got, time.Minute)
 	}
 }

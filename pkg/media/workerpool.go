@@ -108,6 +108,12 @@ func (p *WorkerPool) Restarts() int64 { return p.restarts.Load() }
 // Extract fetches the post of link with a free worker, waiting for one as long as ctx allows.
 // Failures are like Ytdlp.Extract's, plus ErrPoolClosed and ErrWorkerCrashed.
 func (p *WorkerPool) Extract(ctx context.Context, link Link) (*Post, error) {
+	post, err := p.extract(ctx, link)
+	reportToPacer(p.cfg.Ytdlp.Pacer, link, err)
+	return post, err
+}
+
+func (p *WorkerPool) extract(ctx context.Context, link Link) (*Post, error) {
 	target, err := extractURL(link)
 	if err != nil {
 		return nil, err
@@ -139,7 +145,7 @@ func (p *WorkerPool) run(ctx context.Context, link Link, target string) (*worker
 			return nil, err
 		}
 		if !retried {
-			if err = p.cfg.Ytdlp.pace(ctx); err != nil {
+			if err = waitForPacer(ctx, p.cfg.Ytdlp.Pacer); err != nil {
 				p.release(w, nil)
 				return nil, err
 			}

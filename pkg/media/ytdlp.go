@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/igbridge/igbridge/pkg/pacing"
 )
 
 // Ytdlp defaults, used when the config leaves a value at zero.
@@ -55,19 +57,10 @@ type YtdlpConfig struct {
 	Timeout   time.Duration
 	MaxItems  int   // carousel cap
 	MaxOutput int64 // cap on the info JSON read from stdout
-	// Pace, when set, is called right before each extraction starts (for a worker pool: once a
-	// worker is free), so that requests to Instagram are spaced by when they really go out.
-	Pace func(context.Context) error
-}
-
-func (c YtdlpConfig) pace(ctx context.Context) error {
-	if c.Pace == nil {
-		return nil
-	}
-	if err := c.Pace(ctx); err != nil {
-		return fmt.Errorf("failed to wait for the rate limit: %w", err)
-	}
-	return nil
+	// Pacer, when set, is waited for right before each extraction starts (for a worker pool:
+	// once a worker is free), so that requests to Instagram are spaced by when they really go
+	// out, and is told what Instagram answered.
+	Pacer *pacing.Pacer
 }
 
 // Ytdlp extracts Instagram posts by running yt-dlp once per link.
@@ -103,6 +96,12 @@ func (cfg YtdlpConfig) withDefaults() YtdlpConfig {
 // Failures are *FetchError (ErrTimeout, ErrBadOutput, or the class of yt-dlp's message),
 // except ErrInvalidLink for links that are refused before running anything.
 func (y *Ytdlp) Extract(ctx context.Context, link Link) (*Post, error) {
+	post, err := y.extract(ctx, link)
+	reportToPacer(y.cfg.Pacer, link, err)
+	return post, err
+}
+
+func (y *Ytdlp) extract(ctx context.Context, link Link) (*Post, error) {
 	target, err := extractURL(link)
 	if err != nil {
 		return nil, err
@@ -112,7 +111,7 @@ func (y *Ytdlp) Extract(ctx context.Context, link Link) (*Post, error) {
 		return nil, err
 	}
 	defer cleanup()
-	if err = y.cfg.pace(ctx); err != nil {
+	if err = waitForPacer(ctx, y.cfg.Pacer); err != nil {
 		return nil, err
 	}
 	log := zerolog.Ctx(ctx) // the caller's logger names the link (the queue's job fields)

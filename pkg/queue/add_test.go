@@ -6,11 +6,13 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestAddDuplicate(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		q := newQueue(t, db, Config{Clock: newFakeClock()}, newRecorder().handle)
+		q := newQueue(t, db, Config{Clock: fakeclock.New()}, newRecorder().handle)
 		job := Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A", LinkURL: "https://www.instagram.com/p/A/"}
 		first := mustAdd(t, q, job)
 		jobID, added, err := q.Add(testCtx(t), job)
@@ -31,7 +33,7 @@ func TestAddDuplicate(t *testing.T) {
 
 func TestAddCaps(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{MaxPendingPerRoom: 3, MaxPendingPerUser: 2, Clock: clock}, rec.handle)
 		const room, otherRoom id.RoomID = "!r:example.org", "!s:example.org"

@@ -5,12 +5,14 @@ import (
 	"time"
 
 	"go.mau.fi/util/dbutil"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestCancel(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{Clock: clock}, rec.handle)
 		const room = "!r:example.org"
@@ -52,7 +54,7 @@ func TestCancel(t *testing.T) {
 // Cancelling a job that waits for its retry unblocks its room at once.
 func TestCancelWaitingRetry(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{Clock: clock}, rec.handle)
 		const room = "!r:example.org"
@@ -61,7 +63,7 @@ func TestCancelWaitingRetry(t *testing.T) {
 		start(t, q)
 		rec.next(t)
 		rec.finish(waiting, Result{Outcome: Retry, RetryAfter: time.Hour})
-		clock.waitForTimerAt(t, clock.Now().Add(time.Hour))
+		clock.WaitForTimerAt(t, clock.Now().Add(time.Hour))
 		if n, err := q.Cancel(testCtx(t), room, "$waiting"); err != nil || n != 1 {
 			t.Fatalf("Cancel = %d, %v; want 1, nil", n, err)
 		}

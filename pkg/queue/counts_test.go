@@ -7,11 +7,13 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestCountsRecentWindow(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{Clock: clock}, rec.handle)
 		done := mustAdd(t, q, Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
@@ -45,7 +47,7 @@ func TestCountsRecentWindow(t *testing.T) {
 // newest first, without the repeats.
 func TestRecentLinks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{Clock: clock}, rec.handle)
 		start(t, q)

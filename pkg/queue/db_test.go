@@ -12,6 +12,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	_ "modernc.org/sqlite"
 
+	"github.com/igbridge/igbridge/internal/fakeclock"
 	"github.com/igbridge/igbridge/internal/sqliteuri"
 	"github.com/igbridge/igbridge/internal/testpg"
 )
@@ -75,8 +76,8 @@ func stop(t testing.TB, q *Queue) {
 // StopTimeout, should a handler still be waiting.
 func forceStop(t testing.TB, q *Queue) {
 	t.Helper()
-	if clock, ok := q.clock.(*fakeClock); ok {
-		clock.drive(t, q.Stop)
+	if clock, ok := q.clock.(*fakeclock.Clock); ok {
+		clock.Drive(t, q.Stop)
 	} else {
 		q.Stop()
 	}
@@ -179,7 +180,7 @@ func (r *recorder) next(t testing.TB) *Job {
 	}
 }
 
-func timeout() <-chan time.Time { return time.After(waitLimit) }
+func timeout() <-chan time.Time { return time.After(fakeclock.WaitLimit) }
 
 // none checks that no job has started.
 func (r *recorder) none(t testing.TB) {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/pkg/clock"
 )
 
 // dispatcher is the one goroutine that decides which job runs next; workers only run what it
@@ -34,7 +36,7 @@ func newDispatcher(q *Queue) *dispatcher {
 func (d *dispatcher) run(ctx, handlerCtx context.Context) {
 	defer d.q.wg.Done()
 	log := zerolog.Ctx(ctx)
-	var timer Timer
+	var timer clock.Timer
 	defer func() {
 		if timer != nil {
 			timer.Stop()

@@ -8,6 +8,8 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func inboxEvent(eventID id.EventID) InboxEvent {
@@ -44,7 +46,7 @@ func mustUnhandled(t testing.TB, q *Queue) ([]id.EventID, int) {
 func TestInbox(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
-		q := newQueue(t, db, Config{Clock: newFakeClock()}, newRecorder().handle)
+		q := newQueue(t, db, Config{Clock: fakeclock.New()}, newRecorder().handle)
 		if added := mustReceive(t, q, inboxEvent("$b"), inboxEvent("$a"), inboxEvent("$c")); !slices.Equal(added, []id.EventID{"$b", "$a", "$c"}) {
 			t.Fatalf("first transaction added %v", added)
 		}
@@ -84,7 +86,7 @@ func TestInbox(t *testing.T) {
 func TestInboxForgetsHandled(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		q := newQueue(t, db, Config{Clock: clock}, newRecorder().handle)
 		mustReceive(t, q, inboxEvent("$old"), inboxEvent("$open"))
 		if err := q.Handled(ctx, "$old"); err != nil {

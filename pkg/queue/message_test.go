@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"go.mau.fi/util/dbutil"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestMessageJobs(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
-		q := newQueue(t, db, Config{Clock: newFakeClock()}, newRecorder().handle)
+		q := newQueue(t, db, Config{Clock: fakeclock.New()}, newRecorder().handle)
 		const room = "!r:example.org"
 		first := mustAdd(t, q, Job{RoomID: room, EventID: "$m", ThreadRoot: "$t", Sender: "@u:example.org", LinkKey: "post:A", LinkURL: "a"})
 		mustAdd(t, q, Job{RoomID: room, EventID: "$other", Sender: "@v:example.org", LinkKey: "post:A"})

@@ -11,6 +11,8 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 // addRoomJobs queues n jobs in each room, a room at a time, and returns the job IDs per room.
@@ -82,7 +84,7 @@ func TestOrderAndFairness(t *testing.T) {
 			defer active.Add(-1)
 			return rec.handle(ctx, job)
 		}
-		q := newQueue(t, db, Config{Workers: 2, MaxPendingPerRoom: 20, Clock: newFakeClock()}, handler)
+		q := newQueue(t, db, Config{Workers: 2, MaxPendingPerRoom: 20, Clock: fakeclock.New()}, handler)
 		ids := addRoomJobs(t, q, fairCounts, fairRooms)
 		start(t, q)
 

@@ -1,6 +1,5 @@
 // Package queue is igbridge's durable fetch queue: accepted links wait in the database until a
-// worker answers them, one at a time per room and round-robin across rooms, with retries and a
-// bridge-wide pacer towards Instagram.
+// worker answers them, one at a time per room and round-robin across rooms, with retries.
 package queue
 
 import (
@@ -13,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 
+	"github.com/igbridge/igbridge/pkg/clock"
 	"github.com/igbridge/igbridge/pkg/queue/upgrades"
 )
 
@@ -27,7 +27,7 @@ type Config struct {
 	MaxPendingPerUser int                   // pending and running jobs of one sender, all rooms together (default 5)
 	StopTimeout       time.Duration         // how long Stop lets running handlers finish before cancelling them (default 30s)
 	Retention         time.Duration         // how long Prune keeps finished jobs and their replies (default 30 days)
-	Clock             Clock                 // nil means the real clock
+	Clock             clock.Clock           // nil means the real clock
 }
 
 func (cfg Config) withDefaults() Config {
@@ -55,7 +55,7 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Retention <= 0 {
 		cfg.Retention = 30 * 24 * time.Hour
 	}
-	cfg.Clock = orRealClock(cfg.Clock)
+	cfg.Clock = clock.OrReal(cfg.Clock)
 	return cfg
 }
 
@@ -63,7 +63,7 @@ func (cfg Config) withDefaults() Config {
 type Queue struct {
 	db      *dbutil.Database
 	cfg     Config
-	clock   Clock
+	clock   clock.Clock
 	handler Handler
 	// wake nudges the dispatcher when a job was added or cancelled; one pending nudge is enough.
 	wake chan struct{}

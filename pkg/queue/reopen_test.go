@@ -7,6 +7,8 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 // TestReopen: a failed job is tried again from its first attempt, as the next round, without its
@@ -15,7 +17,7 @@ func TestReopen(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
 		rec := newRecorder()
-		q := newQueue(t, db, Config{MaxAttempts: 1, MaxPendingPerUser: 1, Clock: newFakeClock()}, rec.handle)
+		q := newQueue(t, db, Config{MaxAttempts: 1, MaxPendingPerUser: 1, Clock: fakeclock.New()}, rec.handle)
 		const room id.RoomID = "!r:example.org"
 		jobID := mustAdd(t, q, Job{RoomID: room, EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
 		if reopened, err := q.Reopen(ctx, jobID, -1); err != nil || reopened {
@@ -87,7 +89,7 @@ func TestReopenWhileRunning(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
 		rec := newRecorder()
-		q := newQueue(t, db, Config{MaxAttempts: 1, Clock: newFakeClock()}, rec.handle)
+		q := newQueue(t, db, Config{MaxAttempts: 1, Clock: fakeclock.New()}, rec.handle)
 		jobID := mustAdd(t, q, Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
 		start(t, q)
 		rec.next(t)
@@ -132,7 +134,7 @@ func TestOtherActiveJobs(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
 		rec := newRecorder()
-		q := newQueue(t, db, Config{Clock: newFakeClock()}, rec.handle)
+		q := newQueue(t, db, Config{Clock: fakeclock.New()}, rec.handle)
 		const room id.RoomID = "!r:example.org"
 		first := mustAdd(t, q, Job{RoomID: room, EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
 		second := mustAdd(t, q, Job{RoomID: room, EventID: "$e", Sender: "@u:example.org", LinkKey: "post:B"})
@@ -178,7 +180,7 @@ func TestRepliesOfFinished(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
 		rec := newRecorder()
-		q := newQueue(t, db, Config{Clock: newFakeClock()}, rec.handle)
+		q := newQueue(t, db, Config{Clock: fakeclock.New()}, rec.handle)
 		const room id.RoomID = "!r:example.org"
 		finished := &Job{ID: mustAdd(t, q, Job{RoomID: room, EventID: "$done", Sender: "@u:example.org", LinkKey: "post:A"}), RoomID: room, EventID: "$done"}
 		waiting := &Job{ID: mustAdd(t, q, Job{RoomID: room, EventID: "$waiting", Sender: "@u:example.org", LinkKey: "post:A"}), RoomID: room, EventID: "$waiting"}

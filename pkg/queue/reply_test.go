@@ -6,12 +6,14 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestReplies(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
-		q := newQueue(t, db, Config{Clock: newFakeClock()}, newRecorder().handle)
+		q := newQueue(t, db, Config{Clock: fakeclock.New()}, newRecorder().handle)
 		const room id.RoomID = "!r:example.org"
 		add := func(eventID id.EventID, linkKey string) *Job {
 			return &Job{ID: mustAdd(t, q, Job{RoomID: room, EventID: eventID, Sender: "@u:example.org", LinkKey: linkKey}), RoomID: room, EventID: eventID}

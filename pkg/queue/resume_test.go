@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.mau.fi/util/dbutil"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 // A job left running by a crash runs again at the next start, and its handler sees the parts it
@@ -14,7 +16,7 @@ import (
 func TestResumeAfterCrash(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ctx := testCtx(t)
-		crashed := newQueue(t, db, Config{MaxAttempts: 3, Clock: newFakeClock()}, newRecorder().handle)
+		crashed := newQueue(t, db, Config{MaxAttempts: 3, Clock: fakeclock.New()}, newRecorder().handle)
 		jobID := mustAdd(t, crashed, Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
 		poisonID := mustAdd(t, crashed, Job{RoomID: "!s:example.org", EventID: "$f", Sender: "@u:example.org", LinkKey: "post:B"})
 		// What a worker had done when the bridge died: claimed the jobs and sent a part of one.
@@ -30,7 +32,7 @@ func TestResumeAfterCrash(t *testing.T) {
 		}
 
 		rec := newRecorder()
-		q := newQueue(t, db, Config{MaxAttempts: 3, Clock: newFakeClock()}, rec.handle)
+		q := newQueue(t, db, Config{MaxAttempts: 3, Clock: fakeclock.New()}, rec.handle)
 		start(t, q)
 		resumed := rec.next(t)
 		if resumed.ID != jobID || resumed.Attempts != 2 {
@@ -57,7 +59,7 @@ func TestResumeAfterCrash(t *testing.T) {
 // back to pending with its attempt given back.
 func TestStop(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		started := make(chan struct{}, 2)
 		release := make(chan struct{})
 		cancelledAt := make(chan time.Time, 1)
@@ -88,7 +90,7 @@ func TestStop(t *testing.T) {
 			close(stopped)
 		}()
 		graceEnd := clock.Now().Add(20 * time.Second)
-		clock.waitForTimerAt(t, graceEnd)
+		clock.WaitForTimerAt(t, graceEnd)
 		close(release)
 		clock.AdvanceTo(graceEnd)
 		select {
@@ -119,7 +121,7 @@ func TestStop(t *testing.T) {
 func TestHandlerPanic(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
 		ran := make(chan int64, 2)
-		q := newQueue(t, db, Config{Workers: 1, Clock: newFakeClock()}, func(ctx context.Context, job *Job) Result {
+		q := newQueue(t, db, Config{Workers: 1, Clock: fakeclock.New()}, func(ctx context.Context, job *Job) Result {
 			ran <- job.ID
 			if job.LinkKey == "post:panic" {
 				panic("boom")

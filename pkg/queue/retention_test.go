@@ -6,11 +6,13 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	mxid "maunium.net/go/mautrix/id"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestPruneKeepsTotals(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{Clock: clock, Retention: time.Hour}, rec.handle)
 		ctx := testCtx(t)

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"go.mau.fi/util/dbutil"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 func TestRetry(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		const base = 10 * time.Second
 		q := newQueue(t, db, Config{BackoffBase: base, Clock: clock}, rec.handle)
@@ -22,7 +24,7 @@ func TestRetry(t *testing.T) {
 		failedAt := clock.Now()
 		rec.finish(jobID, Result{Outcome: Retry, ErrorClass: "network"})
 		// Backoff after attempt 1 is in [base/2, base).
-		due := clock.waitForTimer(t)
+		due := clock.WaitForTimer(t)
 		if wait := due.Sub(failedAt); wait < base/2 || wait >= base {
 			t.Errorf("first retry after %v, want [%v, %v)", wait, base/2, base)
 		}
@@ -38,7 +40,7 @@ func TestRetry(t *testing.T) {
 			t.Fatalf("job %d started before its not_before, want job %d", job.ID, otherID)
 		}
 		rec.finish(otherID, Result{Outcome: Done})
-		clock.waitForTimerAt(t, due)
+		clock.WaitForTimerAt(t, due)
 		rec.none(t)
 
 		clock.AdvanceTo(due)
@@ -46,7 +48,7 @@ func TestRetry(t *testing.T) {
 			t.Fatalf("started job %d attempt %d, want job %d attempt 2", job.ID, job.Attempts, jobID)
 		}
 		rec.finish(jobID, Result{Outcome: Retry, ErrorClass: "rate_limited", RetryAfter: time.Minute})
-		clock.waitForTimerAt(t, due.Add(time.Minute))
+		clock.WaitForTimerAt(t, due.Add(time.Minute))
 		rec.none(t)
 		clock.Advance(time.Minute)
 		if job := rec.next(t); job.ID != jobID || job.Attempts != 3 {
@@ -62,7 +64,7 @@ func TestRetry(t *testing.T) {
 
 func TestRetryExhausted(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *dbutil.Database) {
-		clock := newFakeClock()
+		clock := fakeclock.New()
 		rec := newRecorder()
 		q := newQueue(t, db, Config{MaxAttempts: 3, Clock: clock}, rec.handle)
 		jobID := mustAdd(t, q, Job{RoomID: "!r:example.org", EventID: "$e", Sender: "@u:example.org", LinkKey: "post:A"})
@@ -73,7 +75,7 @@ func TestRetryExhausted(t *testing.T) {
 			}
 			rec.finish(jobID, Result{Outcome: Retry, ErrorClass: "rate_limited", RetryAfter: time.Second})
 			if attempt < 3 {
-				clock.waitForTimerAt(t, clock.Now().Add(time.Second))
+				clock.WaitForTimerAt(t, clock.Now().Add(time.Second))
 				clock.Advance(time.Second)
 			}
 		}

@@ -1,4 +1,4 @@
-package connector
+package pacing
 
 import (
 	"sync"
@@ -13,6 +13,14 @@ const (
 	// loginWallWindow is how far back login walls count towards loginWallPosts.
 	loginWallWindow = 10 * time.Minute
 )
+
+// LoginWalled records that Instagram answered a request about the post with its login wall, and
+// starts a cool-down as RateLimited does once loginWallPosts different posts hit one.
+func (p *Pacer) LoginWalled(postKey string) {
+	if p.loginWalls.add(postKey, p.clock.Now()) {
+		p.RateLimited()
+	}
+}
 
 // loginWalls remembers recent login walls by post, so retries or repeats of one post count once.
 type loginWalls struct {

@@ -1,13 +1,18 @@
-package queue
+// Package pacing keeps the bridge polite towards Instagram: every request to Instagram (an
+// extraction, a share link) waits for one bridge-wide Pacer, and the media code that reads
+// Instagram's answers tells it when to cool down.
+package pacing
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/igbridge/igbridge/pkg/clock"
 )
 
-// PacerConfig sets how politely the bridge talks to Instagram; zero fields take the defaults.
-type PacerConfig struct {
+// Config sets how politely the bridge talks to Instagram; zero fields take the defaults.
+type Config struct {
 	// RequestsPerMinute is the sustained rate (default 20). Up to a quarter of it may go out in
 	// a burst after a quiet spell, still spaced by MinInterval.
 	RequestsPerMinute int
@@ -19,7 +24,7 @@ type PacerConfig struct {
 	CooldownMax     time.Duration
 }
 
-func (cfg PacerConfig) withDefaults() PacerConfig {
+func (cfg Config) withDefaults() Config {
 	if cfg.RequestsPerMinute <= 0 {
 		cfg.RequestsPerMinute = 20
 	}
@@ -39,8 +44,8 @@ func (cfg PacerConfig) withDefaults() PacerConfig {
 // Pacer spaces the bridge's requests to Instagram: one Pacer is shared by every worker, since
 // Instagram rate-limits the bridge's address, not a room.
 type Pacer struct {
-	cfg      PacerConfig
-	clock    Clock
+	cfg      Config
+	clock    clock.Clock
 	interval time.Duration // between tokens
 	burst    int
 
@@ -51,14 +56,16 @@ type Pacer struct {
 	last          time.Time
 	cooldownUntil time.Time
 	nextCooldown  time.Duration
+
+	loginWalls loginWalls
 }
 
-// NewPacer makes a pacer; a nil clock means the real one.
-func NewPacer(cfg PacerConfig, clock Clock) *Pacer {
+// New makes a pacer; a nil clock means the real one.
+func New(cfg Config, c clock.Clock) *Pacer {
 	cfg = cfg.withDefaults()
 	return &Pacer{
 		cfg:          cfg,
-		clock:        orRealClock(clock),
+		clock:        clock.OrReal(c),
 		interval:     time.Minute / time.Duration(cfg.RequestsPerMinute),
 		burst:        max(1, cfg.RequestsPerMinute/4),
 		nextCooldown: cfg.CooldownInitial,
@@ -99,7 +106,7 @@ func (p *Pacer) earliest() time.Time {
 	return later(at, p.cooldownUntil)
 }
 
-// RateLimited starts a cool-down because Instagram said stop (HTTP 429, a login wall). Each
+// RateLimited starts a cool-down because Instagram said stop (HTTP 429, login walls). Each
 // cool-down after one that ended without a success in between is twice as long, up to
 // CooldownMax. A call during an active cool-down changes nothing: it reports on a request sent
 // before the cool-down began, not on a new one.

@@ -1,4 +1,4 @@
-package queue
+package pacing
 
 import (
 	"context"
@@ -6,14 +6,16 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/igbridge/igbridge/internal/fakeclock"
 )
 
 // waitTimes calls Wait n times and returns when each call returned, as offsets from start.
-func waitTimes(t *testing.T, p *Pacer, clock *fakeClock, n int) []time.Duration {
+func waitTimes(t *testing.T, p *Pacer, clock *fakeclock.Clock, n int) []time.Duration {
 	t.Helper()
 	start := clock.Now()
 	var got []time.Duration
-	clock.drive(t, func() {
+	clock.Drive(t, func() {
 		for range n {
 			if err := p.Wait(context.Background()); err != nil {
 				t.Errorf("Wait: %v", err)
@@ -34,8 +36,8 @@ func seconds(s ...int) []time.Duration {
 }
 
 func TestPacerSchedule(t *testing.T) {
-	clock := newFakeClock()
-	p := NewPacer(PacerConfig{RequestsPerMinute: 20, MinInterval: 3 * time.Second}, clock)
+	clock := fakeclock.New()
+	p := New(Config{RequestsPerMinute: 20, MinInterval: 3 * time.Second}, clock)
 	var want []time.Duration
 	for i := range 25 {
 		want = append(want, time.Duration(3*i)*time.Second)
@@ -46,10 +48,10 @@ func TestPacerSchedule(t *testing.T) {
 }
 
 func TestPacerTokenBucket(t *testing.T) {
-	clock := newFakeClock()
+	clock := fakeclock.New()
 	// 10 per minute is a token every 6s with a burst of 2: after the full bucket is spent at the
 	// 3s spacing, the tokens set the pace.
-	p := NewPacer(PacerConfig{RequestsPerMinute: 10, MinInterval: 3 * time.Second}, clock)
+	p := New(Config{RequestsPerMinute: 10, MinInterval: 3 * time.Second}, clock)
 	if got, want := waitTimes(t, p, clock, 6), seconds(0, 3, 6, 12, 18, 24); !slices.Equal(got, want) {
 		t.Errorf("Wait returned at %v, want %v", got, want)
 	}
@@ -61,8 +63,8 @@ func TestPacerTokenBucket(t *testing.T) {
 }
 
 func TestPacerCooldown(t *testing.T) {
-	clock := newFakeClock()
-	p := NewPacer(PacerConfig{CooldownInitial: time.Minute, CooldownMax: 5 * time.Minute}, clock)
+	clock := fakeclock.New()
+	p := New(Config{CooldownInitial: time.Minute, CooldownMax: 5 * time.Minute}, clock)
 	if !p.CooldownUntil().IsZero() {
 		t.Fatalf("fresh pacer has a cool-down until %v", p.CooldownUntil())
 	}
@@ -97,13 +99,13 @@ func TestPacerCooldown(t *testing.T) {
 }
 
 func TestPacerWaitCancelled(t *testing.T) {
-	clock := newFakeClock()
-	p := NewPacer(PacerConfig{}, clock)
+	clock := fakeclock.New()
+	p := New(Config{}, clock)
 	p.RateLimited()
 	ctx, cancel := context.WithCancel(context.Background())
 	result := make(chan error)
 	go func() { result <- p.Wait(ctx) }()
-	if at := clock.waitForTimer(t); !at.Equal(p.CooldownUntil()) {
+	if at := clock.WaitForTimer(t); !at.Equal(p.CooldownUntil()) {
 		t.Errorf("Wait sleeps until %v, want the cool-down's end %v", at, p.CooldownUntil())
 	}
 	cancel()
@@ -112,8 +114,8 @@ func TestPacerWaitCancelled(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Wait returned %v, want context.Canceled", err)
 		}
-	case <-time.After(waitLimit):
+	case <-time.After(fakeclock.WaitLimit):
 		t.Fatal("Wait did not return after its context was cancelled")
 	}
-	clock.waitUntil(t, "the timer to be stopped", func(timers []*fakeTimer) bool { return len(timers) == 0 })
+	clock.WaitForNoTimers(t)
 }

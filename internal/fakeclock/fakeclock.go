@@ -1,19 +1,23 @@
-package queue
+// Package fakeclock is a clock.Clock for tests that only moves when the test advances it, so
+// retries, pacing and cool-downs are tested without sleeping.
+package fakeclock
 
 import (
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/igbridge/igbridge/pkg/clock"
 )
 
-// waitLimit bounds how long a test waits for something that should happen promptly; reaching it
+// WaitLimit bounds how long a test waits for something that should happen promptly; reaching it
 // fails the test rather than synchronising anything.
-const waitLimit = 10 * time.Second
+const WaitLimit = 10 * time.Second
 
-// fakeClock only moves when the test advances it. Tests learn that a goroutine is idle until a
+// Clock only moves when the test advances it. Tests learn that a goroutine is idle until a
 // given time by waiting for it to arm a timer.
-type fakeClock struct {
+type Clock struct {
 	lock    sync.Mutex
 	now     time.Time
 	timers  []*fakeTimer
@@ -21,22 +25,25 @@ type fakeClock struct {
 }
 
 type fakeTimer struct {
-	clock *fakeClock
+	clock *Clock
 	at    time.Time
 	c     chan time.Time
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), changed: make(chan struct{})}
+var _ clock.Clock = (*Clock)(nil)
+
+// New returns a clock standing at a fixed time.
+func New() *Clock {
+	return &Clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), changed: make(chan struct{})}
 }
 
-func (c *fakeClock) Now() time.Time {
+func (c *Clock) Now() time.Time {
 	c.lock.Lock()
 	defer c.lock.Unlock()
 	return c.now
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
+func (c *Clock) NewTimer(d time.Duration) clock.Timer {
 	c.lock.Lock()
 	defer c.lock.Unlock()
 	t := &fakeTimer{clock: c, at: c.now.Add(d), c: make(chan time.Time, 1)}
@@ -64,13 +71,13 @@ func (t *fakeTimer) Stop() bool {
 	return true
 }
 
-func (c *fakeClock) notify() {
+func (c *Clock) notify() {
 	close(c.changed)
 	c.changed = make(chan struct{})
 }
 
 // Advance moves the clock forward and fires the timers that are due.
-func (c *fakeClock) Advance(d time.Duration) {
+func (c *Clock) Advance(d time.Duration) {
 	c.lock.Lock()
 	defer c.lock.Unlock()
 	c.now = c.now.Add(d)
@@ -85,12 +92,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // AdvanceTo moves the clock forward to at.
-func (c *fakeClock) AdvanceTo(at time.Time) {
+func (c *Clock) AdvanceTo(at time.Time) {
 	c.Advance(at.Sub(c.Now()))
 }
 
 // earliest returns when the next timer fires, zero when none is armed; c.lock must be held.
-func (c *fakeClock) earliest() time.Time {
+func (c *Clock) earliest() time.Time {
 	var at time.Time
 	for _, timer := range c.timers {
 		if at.IsZero() || timer.at.Before(at) {
@@ -101,9 +108,9 @@ func (c *fakeClock) earliest() time.Time {
 }
 
 // waitUntil waits until cond holds for the armed timers, and returns the earliest deadline.
-func (c *fakeClock) waitUntil(t testing.TB, what string, cond func(timers []*fakeTimer) bool) time.Time {
+func (c *Clock) waitUntil(t testing.TB, what string, cond func(timers []*fakeTimer) bool) time.Time {
 	t.Helper()
-	limit := time.After(waitLimit)
+	limit := time.After(WaitLimit)
 	for {
 		c.lock.Lock()
 		ok := cond(c.timers)
@@ -121,30 +128,30 @@ func (c *fakeClock) waitUntil(t testing.TB, what string, cond func(timers []*fak
 	}
 }
 
-// waitForTimer waits until a timer is armed and returns the earliest deadline.
-func (c *fakeClock) waitForTimer(t testing.TB) time.Time {
+// WaitForTimer waits until a timer is armed and returns the earliest deadline.
+func (c *Clock) WaitForTimer(t testing.TB) time.Time {
 	t.Helper()
 	return c.waitUntil(t, "a timer", func(timers []*fakeTimer) bool { return len(timers) > 0 })
 }
 
-// waitForTimerAt waits until a timer is armed for exactly at.
-func (c *fakeClock) waitForTimerAt(t testing.TB, at time.Time) {
+// WaitForTimerAt waits until a timer is armed for exactly at.
+func (c *Clock) WaitForTimerAt(t testing.TB, at time.Time) {
 	t.Helper()
 	c.waitUntil(t, "a timer at "+at.String(), func(timers []*fakeTimer) bool {
 		return slices.ContainsFunc(timers, func(timer *fakeTimer) bool { return timer.at.Equal(at) })
 	})
 }
 
-// drive runs fn and, whenever a timer is armed while it runs, advances the clock to it; it
+// Drive runs fn and, whenever a timer is armed while it runs, advances the clock to it; it
 // returns when fn does. It suits a single goroutine that waits on the clock.
-func (c *fakeClock) drive(t testing.TB, fn func()) {
+func (c *Clock) Drive(t testing.TB, fn func()) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		fn()
 	}()
-	limit := time.After(waitLimit)
+	limit := time.After(WaitLimit)
 	for {
 		c.lock.Lock()
 		next := c.earliest()
@@ -162,4 +169,10 @@ func (c *fakeClock) drive(t testing.TB, fn func()) {
 			t.Fatal("timed out driving the clock")
 		}
 	}
+}
+
+// WaitForNoTimers waits until no timer is armed, e.g. a waiter that gave up stopped its own.
+func (c *Clock) WaitForNoTimers(t testing.TB) {
+	t.Helper()
+	c.waitUntil(t, "no timer", func(timers []*fakeTimer) bool { return len(timers) == 0 })
 }
