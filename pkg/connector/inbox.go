@@ -32,6 +32,10 @@ import (
 // inbox to open before it is answered 503 (the homeserver retries; its own timeout is 30 s or more).
 const inboxWait = 20 * time.Second
 
+// maxTransactionSize bounds the transaction bodies read into memory: homeservers send at most 50
+// events of at most 64 KiB each, and some hundred small ephemeral and to-device events.
+const maxTransactionSize = 16 << 20
+
 // transactionPath is the prefix of the appservice API's transaction endpoint.
 const transactionPath = "/_matrix/app/v1/transactions/"
 
@@ -62,9 +66,14 @@ func (ic *Connector) inboxMiddleware(next http.Handler) http.Handler {
 		if !ic.mc.AS.CheckServerToken(w, r) {
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTransactionSize))
 		_ = r.Body.Close()
-		if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			ic.Bridge.Log.Warn().Int64("limit", tooLarge.Limit).Msg("Refused a transaction larger than any homeserver sends")
+			mautrix.MTooLarge.WithMessage("Transaction too large").Write(w)
+			return
+		} else if err != nil {
 			mautrix.MNotJSON.WithMessage("Failed to read request body").Write(w)
 			return
 		}

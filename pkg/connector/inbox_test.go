@@ -104,8 +104,8 @@ func storedEvents(t *testing.T, db *dbutil.Database) []string {
 }
 
 // TestInboxMiddleware: a transaction is passed on to mautrix only once the events that may carry a
-// link are stored; before the inbox opens it is answered 503, when storing fails 500, and without
-// the homeserver's token nothing is stored.
+// link are stored; before the inbox opens it is answered 503, when storing fails 500, over the
+// size cap 413, and without the homeserver's token nothing is stored.
 func TestInboxMiddleware(t *testing.T) {
 	ic, db := newInboxConnector(t)
 	edit := text("* " + link)
@@ -147,6 +147,10 @@ func TestInboxMiddleware(t *testing.T) {
 	want := "$link $edit $html $secret $redact $reaction"
 	if ids := strings.Join(storedEvents(t, db), " "); ids != want {
 		t.Fatalf("stored %s, want %s", ids, want)
+	}
+	huge := transaction(t, message("$huge", "@alice:localhost", text(link+" "+strings.Repeat("x", maxTransactionSize))))
+	if status, ran := put(t, ic, context.Background(), testHSToken, huge); status != http.StatusRequestEntityTooLarge || ran {
+		t.Fatalf("a transaction over %d bytes: %d (passed on: %v), want 413", maxTransactionSize, status, ran)
 	}
 	if status, ran := put(t, ic, context.Background(), testHSToken, `{"events":[`); !ran {
 		t.Fatalf("a malformed transaction was answered %d instead of being left to mautrix", status)
