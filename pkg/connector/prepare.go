@@ -154,7 +154,11 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 	name := fmt.Sprintf("%s_%d", postID, index+1)
 	var upload *uploaded
 	var err error
+	var c *cover
 	if item.Kind == media.ItemVideo {
+		// The cover downloads while the video does, so its round trips add nothing to the answer.
+		c = ic.fetchCover(ctx, item, limit)
+		defer c.stop()
 		upload, err = ic.uploadVideo(ctx, uploader, roomID, item, limit, name)
 	} else {
 		upload, err = ic.uploadImage(ctx, uploader, roomID, item, limit, name)
@@ -179,33 +183,9 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 	if item.Kind == media.ItemVideo {
 		content.MsgType = event.MsgVideo
 		content.Info.Duration = int(item.Duration.Milliseconds())
-		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, limit, name)
+		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, c, name)
 	}
 	return preparedItem{Content: content, Reduced: upload.Reduced}, nil
-}
-
-// addThumbnail attaches the video's still image; a video without one is still worth posting.
-func (ic *Connector) addThumbnail(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, info *event.FileInfo, item media.Item, limit int64, name string) {
-	if item.ThumbnailURL == "" {
-		return
-	}
-	thumb := media.Item{Kind: media.ItemImage, URL: item.ThumbnailURL, Headers: item.Headers,
-		Width: item.ThumbnailWidth, Height: item.ThumbnailHeight}
-	upload, err := ic.upload(ctx, uploader, roomID, thumb, limit, name+"_thumb")
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to upload video thumbnail")
-		return
-	}
-	info.ThumbnailURL = upload.URL
-	info.ThumbnailFile = upload.File
-	info.ThumbnailInfo = &event.FileInfo{
-		MimeType:     upload.MimeType,
-		Size:         int(upload.Size),
-		Width:        upload.Width,
-		Height:       upload.Height,
-		AnoaBlurhash: upload.Blurhash,
-	}
-	info.AnoaBlurhash = upload.Blurhash
 }
 
 type uploaded struct {
