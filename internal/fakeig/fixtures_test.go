@@ -51,6 +51,14 @@ func TestFixtures(t *testing.T) {
 	if f, _ := s.Fixture(CodeHuge); f.Items[0].Size != HugeSize {
 		t.Errorf("huge size %d", f.Items[0].Size)
 	}
+	if BigVideoCode(0) != CodeBigVideo {
+		t.Errorf("BigVideoCode(0) = %s, want CodeBigVideo", BigVideoCode(0))
+	}
+	for i := range BigVideoCount {
+		if f, ok := s.Fixture(BigVideoCode(i)); !ok || len(f.Items) != 1 || f.Items[0].Size != BigVideoSize {
+			t.Errorf("Fixture(%s): ok=%v, %+v, want one video of BigVideoSize", BigVideoCode(i), ok, f.Items)
+		}
+	}
 }
 
 func TestRequestLog(t *testing.T) {
