@@ -87,7 +87,9 @@ func defaultFixtures() []*Fixture {
 		reel(CodeEmptyMedia, "Empty media response", BehaviorEmptyMedia),
 		reel(CodeSlow, "Slow post caption", BehaviorOK),
 		post(CodeHostile, "evilcorp", "Evil Corp", "666", "Totally legit clip", 1700000400, BehaviorOK, hostile),
-		post(CodeFormats, "instagram", "Instagram", "25025320", "One clip in several formats", 1700000700, BehaviorOK, realItem()),
+		post(CodeFormats, "instagram", "Instagram", "25025320", "One clip in several formats", 1700000700, BehaviorOK, realItem(CodeFormats)),
+		post(CodeBigDash, "instagram", "Instagram", "25025320", "A big clip in DASH", 1700000710, BehaviorOK, realItem(CodeBigDash)),
+		post(CodeBigTranscode, "instagram", "Instagram", "25025320", "A big clip to shrink", 1700000720, BehaviorOK, realItem(CodeBigTranscode)),
 		post(CodeHTTPMedia, "plainhttp", "Plain HTTP", "8080", "Served over http", 1700000500, BehaviorOK, httpMedia),
 		{
 			Code: StoryCode, PK: StoryID, Username: StoryUser, FullName: "Story OK", UserPK: StoryUserPK,

@@ -113,7 +113,8 @@ type FixtureItem struct {
 
 	// DASH representations listed in video_dash_manifest ("" for none).
 	dashVideo, dashAudio string
-	// real makes the item CodeFormats's video: RealFormats instead of synthetic files.
+	// real makes the item a real video (CodeFormats, CodeBigDash, CodeBigTranscode): its
+	// fixture's RealFormatsOf instead of synthetic files.
 	real bool
 }
 

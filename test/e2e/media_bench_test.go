@@ -3,6 +3,7 @@ package e2e
 import (
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,29 +15,78 @@ import (
 )
 
 // BenchmarkBigVideoRSS measures the bridge's memory while it answers a 50 MiB video (download
-// from the fake CDN, upload to Dendrite), beside its idle memory in the same run. VmHWM is the
-// peak since the start, so start-up counts too. A measurement, run by hand:
+// from the fake CDN, upload to Dendrite), beside its idle memory in the same run. A measurement,
+// run by hand:
 // go test -tags goolm -run XXX -bench BigVideoRSS -benchtime 1x ./test/e2e/
 func BenchmarkBigVideoRSS(b *testing.B) {
 	for range b.N {
-		e := startEnv(b, envOptions{maxUpload: 64 << 20})
-		alice := e.hs.RegisterUser(b, "alice")
-		roomID := e.watchedRoom(b, alice)
-		pid := e.proc.Process.Pid
-		idle, idlePeak := rssKiB(b, pid), procStatusKiB(b, pid, "VmHWM:")
-		start := time.Now()
-		eventID := alice.SendText(b, roomID, fakeig.ReelURL(fakeig.CodeBigVideo))
-		got := alice.WaitFor(b, roomID, 5*time.Minute, replyTo(eventID))
-		took := time.Since(start)
-		if msg := got.Content.AsMessage(); msg.MsgType != event.MsgVideo || msg.Info.Size != fakeig.BigVideoSize {
-			b.Fatalf("reply %s of %+v, want the 50 MiB video", msg.MsgType, msg.Info)
-		}
-		b.ReportMetric(float64(idle)/1024, "idle-RSS-MiB")
-		b.ReportMetric(float64(idlePeak)/1024, "peak-before-MiB")
-		b.ReportMetric(float64(procStatusKiB(b, pid, "VmHWM:"))/1024, "peak-after-MiB")
-		b.ReportMetric(float64(rssKiB(b, pid))/1024, "RSS-after-MiB")
-		b.ReportMetric(took.Seconds(), "link-to-reply-s")
+		measureRSS(b, envOptions{maxUpload: 64 << 20}, fakeig.CodeBigVideo, func(msg *event.MessageEventContent) {
+			if msg.MsgType != event.MsgVideo || msg.Info.Size != fakeig.BigVideoSize {
+				b.Fatalf("reply %s of %+v, want the 50 MiB video", msg.MsgType, msg.Info)
+			}
+		})
 	}
+}
+
+// BenchmarkBigDashRSS is BenchmarkBigVideoRSS for a 60 s 720p video whose best format under
+// the limit is a DASH pair of about 50 MiB: two downloads to files, an ffmpeg merge, the upload of
+// the merged file. It needs ffmpeg. A measurement, run by hand:
+// go test -tags goolm -run XXX -bench BigDashRSS -benchtime 1x ./test/e2e/
+func BenchmarkBigDashRSS(b *testing.B) {
+	sizes := fakeig.RealMediaOf(b, fakeig.CodeBigDash)
+	pair := sizes["DashVideo"] + sizes["DashAudio"]
+	// Above the pair with the merge's margin, below the 720p file.
+	limit := (pair + pair/20 + sizes["P720"]) / 2
+	if limit >= sizes["P720"] {
+		b.Fatalf("fixture sizes %v leave no limit that only the pair fits", sizes)
+	}
+	for range b.N {
+		measureRSS(b, envOptions{maxUpload: limit}, fakeig.CodeBigDash, func(msg *event.MessageEventContent) {
+			if msg.MsgType != event.MsgVideo || msg.Info.Width != 1280 || int64(msg.Info.Size) < pair || int64(msg.Info.Size) > limit {
+				b.Fatalf("reply %s of %+v, want the merged 720p pair (%d bytes of streams, limit %d)", msg.MsgType, msg.Info, pair, limit)
+			}
+		})
+		b.ReportMetric(float64(pair)/(1<<20), "pair-MiB")
+	}
+}
+
+// BenchmarkBigTranscodeRSS is BenchmarkBigVideoRSS for a 60 s 720p video of about 60 MiB, its
+// only format, under a 20 MiB limit (continuwuity's default): a download to a file, a re-encode
+// by ffmpeg, the upload of the result. It needs ffmpeg; the re-encode takes about 30 s on 2
+// cores. A measurement, run by hand:
+// go test -tags goolm -run XXX -bench BigTranscodeRSS -benchtime 1x ./test/e2e/
+func BenchmarkBigTranscodeRSS(b *testing.B) {
+	sizes := fakeig.RealMediaOf(b, fakeig.CodeBigTranscode)
+	const limit = 20 << 20
+	for range b.N {
+		measureRSS(b, envOptions{maxUpload: limit}, fakeig.CodeBigTranscode, func(msg *event.MessageEventContent) {
+			if msg.MsgType != event.MsgVideo || msg.Info.Size > limit || !strings.Contains(msg.Body, "Reduced") {
+				b.Fatalf("reply %s of %+v (%q), want a re-encode under %d bytes", msg.MsgType, msg.Info, msg.Body, limit)
+			}
+		})
+		b.ReportMetric(float64(sizes["P720"])/(1<<20), "source-MiB")
+	}
+}
+
+// measureRSS starts a bridge, has it answer the post code and reports its memory beside its idle
+// memory in the same run: RSS before, the peak (VmHWM, since the start, so start-up counts too)
+// before and after, RSS after, and the link→reply time. check looks at the reply.
+func measureRSS(b *testing.B, opts envOptions, code string, check func(*event.MessageEventContent)) {
+	e := startEnv(b, opts)
+	alice := e.hs.RegisterUser(b, "alice")
+	roomID := e.watchedRoom(b, alice)
+	pid := e.proc.Process.Pid
+	idle, idlePeak := rssKiB(b, pid), procStatusKiB(b, pid, "VmHWM:")
+	start := time.Now()
+	eventID := alice.SendText(b, roomID, fakeig.ReelURL(code))
+	got := alice.WaitFor(b, roomID, 10*time.Minute, replyTo(eventID))
+	took := time.Since(start)
+	check(got.Content.AsMessage())
+	b.ReportMetric(float64(idle)/1024, "idle-RSS-MiB")
+	b.ReportMetric(float64(idlePeak)/1024, "peak-before-MiB")
+	b.ReportMetric(float64(procStatusKiB(b, pid, "VmHWM:"))/1024, "peak-after-MiB")
+	b.ReportMetric(float64(rssKiB(b, pid))/1024, "RSS-after-MiB")
+	b.ReportMetric(took.Seconds(), "link-to-reply-s")
 }
 
 // BenchmarkCacheMissRatio compares cache-miss link→reply times for 50 MiB videos with the sum of
