@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/event"
@@ -227,6 +228,9 @@ func (ic *Connector) upload(ctx context.Context, uploader bridgev2.MatrixAPI, ro
 // uploadStream uploads what write writes (size bytes, or unknown when negative) and fills in
 // res's URL, File and Size.
 func (ic *Connector) uploadStream(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, res *uploaded, size, limit int64, write func(io.Writer) (int64, error)) error {
+	if as := ic.directUploader(uploader, size); as != nil {
+		return uploadError(ic.streamDirect(ctx, as, roomID, res, size, write), res, limit)
+	}
 	var err error
 	res.URL, res.File, err = uploader.UploadMediaStream(ctx, roomID, max(size, 0), false,
 		func(w io.Writer) (*bridgev2.FileStreamResult, error) {
@@ -234,16 +238,22 @@ func (ic *Connector) uploadStream(ctx context.Context, uploader bridgev2.MatrixA
 			res.Size = n
 			return &bridgev2.FileStreamResult{FileName: res.FileName, MimeType: res.MimeType}, err
 		})
+	return uploadError(err, res, limit)
+}
+
+// uploadError says what a failed upload means: too large for the homeserver, the download
+// failing while it streamed, or the homeserver failing.
+func uploadError(err error, res *uploaded, limit int64) error {
 	var tooLarge *media.TooLargeError
 	switch {
-	case errors.Is(err, bridgev2.ErrMediaTooLarge):
+	case err == nil:
+		return nil
+	case errors.Is(err, bridgev2.ErrMediaTooLarge), errors.Is(err, mautrix.MTooLarge):
 		return &media.TooLargeError{Size: res.Size, Limit: limit}
 	case errors.As(err, &tooLarge), media.ClassOf(err) != "":
 		return err // the download failed while streaming
-	case err != nil:
-		return &matrixError{fmt.Errorf("failed to upload media: %w", err)}
 	}
-	return nil
+	return &matrixError{fmt.Errorf("failed to upload media: %w", err)}
 }
 
 func extensionFor(mimeType string) string {
