@@ -6,20 +6,35 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestMiniLibFfmpegOnPath (project mini lib): the service has ffmpeg-headless on its PATH by
-// default, and nothing with ffmpeg = null.
-func TestMiniLibFfmpegOnPath(t *testing.T) {
-	res := evalOK(t, "", acceptedCases["single"])
-	if p := res.Services["igbridge-main"].Path; len(p) != 1 || !strings.HasSuffix(p[0], "-ffmpeg-headless") {
-		t.Errorf("path = %q, want ffmpeg-headless", p)
-	}
-	res = evalOK(t, "", acceptedCases["noFfmpeg"])
-	if p := res.Services["igbridge-main"].Path; len(p) != 0 {
-		t.Errorf("path with ffmpeg = null: %q, want empty", p)
+// TestMiniLibFfmpeg (project mini lib): by default the service has ffmpeg-headless on its PATH
+// and network.media.ffmpeg names its bin/ffmpeg; with ffmpeg = null neither (the example's empty
+// value, which looks on PATH); a network.media.ffmpeg set in settings wins over the default.
+func TestMiniLibFfmpeg(t *testing.T) {
+	const fakeFfmpeg = "/nix/store/00000000000000000000000000000000-ffmpeg-headless"
+	for name, c := range map[string]struct {
+		module     string
+		path       []string
+		configured string
+	}{
+		"default":    {acceptedCases["single"], []string{fakeFfmpeg}, fakeFfmpeg + "/bin/ffmpeg"},
+		"null":       {acceptedCases["noFfmpeg"], nil, ""},
+		"configured": {withMain(`{ services.igbridge.instances.main.settings.network.media.ffmpeg = "/opt/ffmpeg/bin/ffmpeg"; }`), []string{fakeFfmpeg}, "/opt/ffmpeg/bin/ffmpeg"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := evalOK(t, "", c.module)
+			if p := res.Services["igbridge-main"].Path; !slices.Equal(p, c.path) {
+				t.Errorf("path = %q, want %q", p, c.path)
+			}
+			_, cfg := configOf(t, res, "igbridge-main")
+			if g := at(cfg, "network.media.ffmpeg"); g != c.configured {
+				t.Errorf("network.media.ffmpeg = %#v, want %q", g, c.configured)
+			}
+		})
 	}
 }
 

@@ -597,9 +597,11 @@ let
           default = pkgs.ffmpeg-headless;
           defaultText = literalExpression "pkgs.ffmpeg-headless";
           description = ''
-            ffmpeg on the bridge's PATH, for merging separate video and audio formats and for
-            shrinking videos to the homeserver's upload limit. Null: the bridge works without
-            (a video over the limit then gets a text line instead).
+            ffmpeg for merging separate video and audio formats and for shrinking videos to the
+            homeserver's upload limit: on the bridge's PATH, and its bin/ffmpeg becomes the
+            default of settings.network.media.ffmpeg. Null: the bridge works without (a video
+            over the limit then gets a text line instead, and `status` says merging and
+            transcoding are off).
           '';
         };
 
@@ -623,7 +625,7 @@ let
             example's maps as a whole. Use lib.mkForce to replace any other map whole.
             Required: homeserver.address and homeserver.domain. The module sets database.uri
             (SQLite in the state directory), logging (journal), network.ytdlp.python,
-            network.cookies_file and env_config_prefix; appservice.address defaults to
+            network.media.ffmpeg, network.cookies_file and env_config_prefix; appservice.address defaults to
             http://<appservice.hostname>:<appservice.port>. Ends up in the Nix store: no secrets.
           '';
           example = literalExpression ''
@@ -775,6 +777,13 @@ let
               ];
             };
             network.ytdlp.python = getExe' config.ytdlpPython "python3";
+            # The absolute path, so the bridge uses this ffmpeg even with another on PATH; with
+            # ffmpeg = null the example's empty value looks on PATH (and finds none in the unit).
+            network.media.ffmpeg =
+              if config.ffmpeg != null then
+                getExe' config.ffmpeg "ffmpeg"
+              else
+                exampleConfig.network.media.ffmpeg;
           }
         ))
         { appservice = defaultsAt [ "appservice" ] (removeAttrs exampleConfig.appservice [ "address" ]); }

@@ -152,6 +152,7 @@ func TestMiniLibSingleInstance(t *testing.T) {
 		"appservice.as_token":           "This value is generated when generating the registration",
 		"network.ytdlp.python":          "/nix/store/00000000000000000000000000000000-python3-env-yt-dlp/bin/python3",
 		"network.cookies_file":          "",
+		"network.media.ffmpeg":          "/nix/store/00000000000000000000000000000000-ffmpeg-headless/bin/ffmpeg",
 		"bridge.permissions":            map[string]any{"*": "relay", "example.org": "user"},
 		"double_puppet.secrets":         map[string]any{},
 		"logging.writers":               []any{map[string]any{"type": "stdout", "format": "pretty", "time_format": " "}},

@@ -67,7 +67,7 @@ func (c *catalog) addItemFiles(code string, it FixtureItem) {
 	}
 	c.addImage(code, it.ThumbURL, it.Width, it.Height)
 	if it.real {
-		for _, f := range RealFormats() {
+		for _, f := range RealFormatsOf(code) {
 			contentType := "video/mp4"
 			if !f.Video {
 				contentType = "audio/mp4"

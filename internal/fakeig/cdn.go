@@ -28,7 +28,7 @@ func (m *mediaStore) open(key string) (*mediaFile, io.ReadSeeker, error) {
 		return nil, nil, nil
 	}
 	if f.real != "" {
-		files, err := realFiles()
+		files, err := realFiles(f.code)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -57,10 +57,6 @@ func defaultFixtures() []*Fixture {
 	huge := videoItem(CodeHuge, 1, 640, 360, 1200.0)
 	huge.Size = HugeSize
 
-	bigVideo := videoItem(CodeBigVideo, 1, 720, 1280, 60.0)
-	bigVideo.Size = BigVideoSize
-	bigVideo.dashVideo, bigVideo.dashAudio = "", "" // one file, streamed straight through
-
 	hostile := videoItem(CodeHostile, 1, 320, 240, 2.0)
 	hostile.MediaURL = "https://evil.example/clip.mp4"
 	hostile.dashVideo, hostile.dashAudio = "", "" // keep the hostile URL the only video choice
@@ -91,13 +87,20 @@ func defaultFixtures() []*Fixture {
 		reel(CodeEmptyMedia, "Empty media response", BehaviorEmptyMedia),
 		reel(CodeSlow, "Slow post caption", BehaviorOK),
 		post(CodeHostile, "evilcorp", "Evil Corp", "666", "Totally legit clip", 1700000400, BehaviorOK, hostile),
-		post(CodeBigVideo, "instagram", "Instagram", "25025320", "A big video", 1700000800, BehaviorOK, bigVideo),
-		post(CodeFormats, "instagram", "Instagram", "25025320", "One clip in several formats", 1700000700, BehaviorOK, realItem()),
+		post(CodeFormats, "instagram", "Instagram", "25025320", "One clip in several formats", 1700000700, BehaviorOK, realItem(CodeFormats)),
+		post(CodeBigDash, "instagram", "Instagram", "25025320", "A big clip in DASH", 1700000710, BehaviorOK, realItem(CodeBigDash)),
+		post(CodeBigTranscode, "instagram", "Instagram", "25025320", "A big clip to shrink", 1700000720, BehaviorOK, realItem(CodeBigTranscode)),
 		post(CodeHTTPMedia, "plainhttp", "Plain HTTP", "8080", "Served over http", 1700000500, BehaviorOK, httpMedia),
 		{
 			Code: StoryCode, PK: StoryID, Username: StoryUser, FullName: "Story OK", UserPK: StoryUserPK,
 			TakenAt: 1700000600, Story: true, Items: []FixtureItem{storyVideo, storyImage},
 		},
+	}
+	for i := range BigVideoCount {
+		big := videoItem(BigVideoCode(i), 1, 720, 1280, 60.0)
+		big.Size = BigVideoSize
+		big.dashVideo, big.dashAudio = "", "" // one file, streamed straight through
+		fixtures = append(fixtures, post(BigVideoCode(i), "instagram", "Instagram", "25025320", "A big video", 1700000800, BehaviorOK, big))
 	}
 	for i := range BulkCount {
 		fixtures = append(fixtures, reel(BulkCode(i), fmt.Sprintf("Bulk reel %d", i), BehaviorOK))
@@ -110,3 +113,11 @@ const BulkCount = 40
 
 // BulkCode is the shortcode of the i-th bulk reel (0 <= i < BulkCount).
 func BulkCode(i int) string { return fmt.Sprintf("Bulk%05d", i) }
+
+// BigVideoCount is how many interchangeable 50 MiB videos BigVideoCode names, for measurements
+// that repeat a cache miss.
+const BigVideoCount = 5
+
+// BigVideoCode is the shortcode of the i-th big video (0 <= i < BigVideoCount); the first is
+// CodeBigVideo.
+func BigVideoCode(i int) string { return fmt.Sprintf("BigVideo%02d", i+1) }

@@ -13,7 +13,8 @@ const (
 	// CodeHuge is a 20-minute video whose file is HugeSize bytes: too large to upload and too
 	// long to re-encode (the bridge's default cap is 10 minutes).
 	CodeHuge = "HugeVid001"
-	// CodeBigVideo is a 60 s video of BigVideoSize bytes, for memory measurements.
+	// CodeBigVideo is a 60 s video of BigVideoSize bytes, for memory measurements; BigVideoCode
+	// names more like it.
 	CodeBigVideo = "BigVideo01"
 	// CodePrivate is longer than 28 characters, which yt-dlp treats as a private
 	// post when logged out; with the valid cookies it is served like a reel.
@@ -112,7 +113,8 @@ type FixtureItem struct {
 
 	// DASH representations listed in video_dash_manifest ("" for none).
 	dashVideo, dashAudio string
-	// real makes the item CodeFormats's video: RealFormats instead of synthetic files.
+	// real makes the item a real video (CodeFormats, CodeBigDash, CodeBigTranscode): its
+	// fixture's RealFormatsOf instead of synthetic files.
 	real bool
 }
 

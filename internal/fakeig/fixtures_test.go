@@ -32,7 +32,7 @@ func TestFixtures(t *testing.T) {
 		CodeReel: 1, CodeImage: 1, CodeCarousel: 3, CodeBigCarousel: 12, CodeHuge: 1, CodePrivate: 1,
 		CodeLoginWall: 1, CodeNotFound: 0, CodeRateLimited: 1, CodeRestricted: 1, CodeEmptyMedia: 1,
 		CodeSlow: 1, CodeHostile: 1, CodeHTTPMedia: 1, StoryID: 2, StoryUser: 2, StoryCode: 2,
-		CodeBigVideo: 1, CodeFormats: 1,
+		CodeBigVideo: 1, CodeFormats: 1, CodeBigDash: 1, CodeBigTranscode: 1,
 	}
 	for code, n := range codes {
 		f, ok := s.Fixture(code)
@@ -50,6 +50,14 @@ func TestFixtures(t *testing.T) {
 	}
 	if f, _ := s.Fixture(CodeHuge); f.Items[0].Size != HugeSize {
 		t.Errorf("huge size %d", f.Items[0].Size)
+	}
+	if BigVideoCode(0) != CodeBigVideo {
+		t.Errorf("BigVideoCode(0) = %s, want CodeBigVideo", BigVideoCode(0))
+	}
+	for i := range BigVideoCount {
+		if f, ok := s.Fixture(BigVideoCode(i)); !ok || len(f.Items) != 1 || f.Items[0].Size != BigVideoSize {
+			t.Errorf("Fixture(%s): ok=%v, %+v, want one video of BigVideoSize", BigVideoCode(i), ok, f.Items)
+		}
 	}
 }
 

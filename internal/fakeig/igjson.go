@@ -142,7 +142,7 @@ func itemObject(f *Fixture, it FixtureItem, n int) igMedia {
 	m.ImageVersions2.Candidates = []igCandidate{{Width: it.Width, Height: it.Height, URL: it.ThumbURL}}
 	m.VideoDashManifest = dashManifest(it)
 	if it.real {
-		m.VideoVersions, m.VideoDashManifest = realVersions(), realDashManifest()
+		m.VideoVersions, m.VideoDashManifest = realVersions(f.Code), realDashManifest(f.Code)
 	}
 	return m
 }

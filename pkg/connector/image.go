@@ -42,7 +42,12 @@ func imageBlurhash(ctx context.Context, keep *cappedBuffer) string {
 	if keep.overflow {
 		return ""
 	}
-	hash, err := media.ImageBlurhash(keep.buf.Bytes())
+	return blurhashOf(ctx, keep.buf.Bytes())
+}
+
+// blurhashOf is the blurhash of an encoded image; "" when it cannot be decoded.
+func blurhashOf(ctx context.Context, data []byte) string {
+	hash, err := media.ImageBlurhash(data)
 	if err != nil {
 		zerolog.Ctx(ctx).Debug().Err(err).Msg("No blurhash for image")
 		return ""

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/event"
@@ -122,7 +123,11 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 	name := fmt.Sprintf("%s_%d", postID, index+1)
 	var upload *uploaded
 	var err error
+	var c *cover
 	if item.Kind == media.ItemVideo {
+		// The cover downloads while the video does, so its round trips add nothing to the answer.
+		c = ic.fetchCover(ctx, item, limit)
+		defer c.stop()
 		upload, err = ic.uploadVideo(ctx, uploader, roomID, item, limit, name)
 	} else {
 		upload, err = ic.uploadImage(ctx, uploader, roomID, item, limit, name)
@@ -147,33 +152,9 @@ func (ic *Connector) uploadItem(ctx context.Context, uploader bridgev2.MatrixAPI
 	if item.Kind == media.ItemVideo {
 		content.MsgType = event.MsgVideo
 		content.Info.Duration = int(item.Duration.Milliseconds())
-		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, limit, name)
+		ic.addThumbnail(ctx, uploader, roomID, content.Info, item, c, name)
 	}
 	return preparedItem{Content: content, Reduced: upload.Reduced}, nil
-}
-
-// addThumbnail attaches the video's still image; a video without one is still worth posting.
-func (ic *Connector) addThumbnail(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, info *event.FileInfo, item media.Item, limit int64, name string) {
-	if item.ThumbnailURL == "" {
-		return
-	}
-	thumb := media.Item{Kind: media.ItemImage, URL: item.ThumbnailURL, Headers: item.Headers,
-		Width: item.ThumbnailWidth, Height: item.ThumbnailHeight}
-	upload, err := ic.upload(ctx, uploader, roomID, thumb, limit, name+"_thumb")
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("Failed to upload video thumbnail")
-		return
-	}
-	info.ThumbnailURL = upload.URL
-	info.ThumbnailFile = upload.File
-	info.ThumbnailInfo = &event.FileInfo{
-		MimeType:     upload.MimeType,
-		Size:         int(upload.Size),
-		Width:        upload.Width,
-		Height:       upload.Height,
-		AnoaBlurhash: upload.Blurhash,
-	}
-	info.AnoaBlurhash = upload.Blurhash
 }
 
 type uploaded struct {
@@ -215,6 +196,9 @@ func (ic *Connector) upload(ctx context.Context, uploader bridgev2.MatrixAPI, ro
 // uploadStream uploads what write writes (size bytes, or unknown when negative) and fills in
 // res's URL, File and Size.
 func (ic *Connector) uploadStream(ctx context.Context, uploader bridgev2.MatrixAPI, roomID id.RoomID, res *uploaded, size, limit int64, write func(io.Writer) (int64, error)) error {
+	if as := ic.directUploader(uploader, size); as != nil {
+		return uploadError(ic.streamDirect(ctx, as, roomID, res, size, write), res, limit)
+	}
 	var err error
 	res.URL, res.File, err = uploader.UploadMediaStream(ctx, roomID, max(size, 0), false,
 		func(w io.Writer) (*bridgev2.FileStreamResult, error) {
@@ -222,16 +206,22 @@ func (ic *Connector) uploadStream(ctx context.Context, uploader bridgev2.MatrixA
 			res.Size = n
 			return &bridgev2.FileStreamResult{FileName: res.FileName, MimeType: res.MimeType}, err
 		})
+	return uploadError(err, res, limit)
+}
+
+// uploadError says what a failed upload means: too large for the homeserver, the download
+// failing while it streamed, or the homeserver failing.
+func uploadError(err error, res *uploaded, limit int64) error {
 	var tooLarge *media.TooLargeError
 	switch {
-	case errors.Is(err, bridgev2.ErrMediaTooLarge):
+	case err == nil:
+		return nil
+	case errors.Is(err, bridgev2.ErrMediaTooLarge), errors.Is(err, mautrix.MTooLarge):
 		return &media.TooLargeError{Size: res.Size, Limit: limit}
 	case errors.As(err, &tooLarge), media.ClassOf(err) != "":
 		return err // the download failed while streaming
-	case err != nil:
-		return &matrixError{fmt.Errorf("failed to upload media: %w", err)}
 	}
-	return nil
+	return &matrixError{fmt.Errorf("failed to upload media: %w", err)}
 }
 
 func extensionFor(mimeType string) string {

@@ -100,6 +100,9 @@ func (ic *Connector) uploadFile(ctx context.Context, uploader bridgev2.MatrixAPI
 	if limit > 0 && st.Size() > limit {
 		return &media.TooLargeError{Size: st.Size(), Limit: limit}
 	}
+	if as := ic.directUploader(uploader, st.Size()); as != nil {
+		return uploadError(ic.uploadDirect(ctx, as, roomID, res, st.Size(), f), res, limit)
+	}
 	return ic.uploadStream(ctx, uploader, roomID, res, st.Size(), limit, func(w io.Writer) (int64, error) {
 		return io.Copy(w, f)
 	})

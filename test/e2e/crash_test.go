@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -434,31 +434,36 @@ func TestCrashCampaign(t *testing.T) {
 	code = c.nextBulk()
 	c.killDuringCDNRequest(p, code, 1, pathOf(t, c.fixture(code).Items[0].MediaURL))
 
-	// 5: half the video streamed into mautrix's upload buffer, a temporary file.
-	p = "downloading: half the video in the upload buffer file"
+	// 5: the download stalled halfway while it streams into its upload (no buffer file: above
+	// upload_file_threshold the bridge streams), which waits at the homeserver's door.
+	p = "downloading: half the video streamed into its upload"
 	code = c.nextBulk()
 	video := pathOf(t, c.fixture(code).Items[0].MediaURL)
 	release = ig.Hold(video, true)
+	hold = c.proxy.hold(uploadRequest, false)
 	c.send(p, c.room, code, 1)
-	var buffers []string
-	c.waitFor("an upload buffer file", func() bool {
-		for _, dir := range scratchDirs(c.tmp, c.proc.Process.Pid) {
-			found, _ := filepath.Glob(filepath.Join(dir, "mautrix-upload-*"))
-			buffers = append(buffers, found...)
-		}
-		return len(buffers) > 0
-	})
-	c.kill(p, release)
-	for _, buffer := range buffers {
-		if _, err := os.Stat(buffer); !os.IsNotExist(err) {
-			c.problem(p, "the killed bridge's upload buffer %s survived the restart: %v", buffer, err)
+	ig.WaitForRequest(t, "cdninstagram.com", video, replyTimeout)
+	hold.wait(t)
+	for _, dir := range scratchDirs(c.tmp, c.proc.Process.Pid) {
+		if found, _ := filepath.Glob(filepath.Join(dir, "mautrix-upload-*")); len(found) > 0 {
+			c.problem(p, "the video went through an upload buffer file: %v", found)
 		}
 	}
+	c.kill(p, func() {
+		release()
+		hold.release()
+	})
 
-	// 6: between two uploads of one item: the video is on the homeserver, its cover is downloading.
+	// 6: between two uploads of one item: the video is on the homeserver, its cover (which
+	// downloads alongside the video) is held.
 	p = "video uploaded, cover download held"
 	code = c.nextBulk()
-	c.killDuringCDNRequest(p, code, 1, pathOf(t, c.fixture(code).Items[0].ThumbURL))
+	cover := pathOf(t, c.fixture(code).Items[0].ThumbURL)
+	release = ig.Hold(cover, false)
+	c.send(p, c.room, code, 1)
+	ig.WaitForRequest(t, "cdninstagram.com", cover, replyTimeout)
+	c.waitUploaded(code)
+	c.kill(p, release)
 
 	// 7, 8: an upload on its way to the homeserver, then one the homeserver stored unanswered.
 	p = "uploading: request not yet at the homeserver"
@@ -507,10 +512,11 @@ func TestCrashCampaign(t *testing.T) {
 	// 14: the media cache write, made to wait on a lock the test holds.
 	p = "writing the media cache (waiting on a lock)"
 	code = c.nextBulk()
-	cover := pathOf(t, c.fixture(code).Items[0].ThumbURL)
+	cover = pathOf(t, c.fixture(code).Items[0].ThumbURL)
 	release = ig.Hold(cover, false)
 	c.send(p, c.room, code, 1)
 	ig.WaitForRequest(t, "cdninstagram.com", cover, replyTimeout)
+	c.waitUploaded(code)
 	// The cover's upload is the last before the cache write.
 	hold = c.proxy.hold(uploadRequest, true)
 	release()
@@ -678,6 +684,13 @@ func (c *campaign) killDuringCDNRequest(point, code string, parts int, path stri
 	c.send(point, c.room, code, parts)
 	c.ig.WaitForRequest(c.t, "cdninstagram.com", path, replyTimeout)
 	c.kill(point, release)
+}
+
+// waitUploaded waits until the homeserver has stored the video of the post code.
+func (c *campaign) waitUploaded(code string) {
+	c.t.Helper()
+	video, _ := c.ig.Media(c.fixture(code).Items[0].MediaURL)
+	c.proxy.waitPassed(c.t, "POST", "/_matrix/media/v3/upload", string(video[:64]), http.StatusOK)
 }
 
 // scratchDirs lists the scratch directories of the bridge process pid under tmp.
