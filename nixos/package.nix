@@ -11,7 +11,7 @@ buildGoModule {
   src = lib.cleanSource ../.;
 
   # The hash of `go mod vendor` for go.mod/go.sum; nixos/package_test.go checks it is current.
-  vendorHash = "sha256-Nqcjy9oBImBHD7IKU+r5CBm9tUJ86+LlZSannh6S3NY=";
+  vendorHash = "sha256-jJq6XAWHPbEWUkzShlDH3LUBKWxEEEkdbiOltQonvcs=";
 
   subPackages = [ "cmd/igbridge" ];
   tags = [ "goolm" ];

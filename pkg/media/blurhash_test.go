@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"encoding/hex"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -79,4 +80,37 @@ func TestDecodeBlurhashRejects(t *testing.T) {
 			t.Errorf("DecodeBlurhash(%q) succeeded", hash)
 		}
 	}
+}
+
+// TestImageBlurhashWebP: WebP pictures, lossy (VP8) and lossless (VP8L), get a blurhash of their
+// colour (lossy WebP is YUV 4:2:0, so within a few steps). Both are 48x32 pictures of #C03020 made
+// with ffmpeg's libwebp.
+func TestImageBlurhashWebP(t *testing.T) {
+	for name, data := range map[string]string{
+		"lossy":    "524946464c0000005745425056503820400000007003009d012a300020003e31188a43a221a112b400200304b3803b007e000031abe1780000fef36997fff9f99ddb8bfaadffff901ff203fe407ffc5cc0000000",
+		"lossless": "524946461e000000574542505650384c110000002f2fc0070007d0980237a4ff8188e87f0000",
+	} {
+		raw, err := hex.DecodeString(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash, err := ImageBlurhash(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		bh, err := DecodeBlurhash(hash)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r, g, b := bh.AverageColor(); abs(r-0xC0) > 16 || abs(g-0x30) > 16 || abs(b-0x20) > 16 {
+			t.Errorf("%s: average colour %d,%d,%d, want about 192,48,32", name, r, g, b)
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
