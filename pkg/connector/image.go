@@ -37,7 +37,7 @@ func (ic *Connector) uploadImage(ctx context.Context, uploader bridgev2.MatrixAP
 }
 
 // imageBlurhash computes the blurhash of a kept image; "" when it was too large to keep or cannot
-// be decoded (WebP has no decoder in the standard library).
+// be decoded.
 func imageBlurhash(ctx context.Context, keep *cappedBuffer) string {
 	if keep.overflow {
 		return ""
