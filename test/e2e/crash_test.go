@@ -596,14 +596,9 @@ func TestCrashCampaign(t *testing.T) {
 	redacted.cancelled = true
 	ig.WaitForRequest(t, "www.instagram.com", "/p/"+code, replyTimeout)
 	hold = c.blockEventLoop(p, c.room)
-	// Dendrite 0.13.8 does not push redactions to appservices (see TestRedactionsChecked), so the
-	// test sends the transaction a homeserver would; it is acknowledged once pushEvents returns.
-	redaction := "$redact-" + string(redacted.eventID[1:])
-	c.pushEvents(t, map[string]any{
-		"type": "m.room.redaction", "event_id": redaction, "room_id": c.room, "sender": c.alice.UserID,
-		"redacts": redacted.eventID, "content": map[string]any{"redacts": redacted.eventID},
-		"origin_server_ts": time.Now().UnixMilli(),
-	})
+	// Pushed as a homeserver would (see redactionEvent); acknowledged once pushEvents returns.
+	redaction := id.EventID("$redact-" + string(redacted.eventID[1:]))
+	c.pushEvents(t, redactionEvent(redaction, c.room, c.alice.UserID, redacted.eventID))
 	c.kill(p, func() {
 		hold.release()
 		c.waitFor("handling the redaction", func() bool {

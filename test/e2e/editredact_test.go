@@ -147,15 +147,12 @@ func TestRedactionsChecked(t *testing.T) {
 	bob := e.hs.RegisterUser(t, "bob")
 	carol := e.hs.RegisterUser(t, "carol")
 	roomID := e.roomWithLevels(t, alice, map[*tesths.Client]int{bob: 0, carol: 50})
-	// Dendrite 0.13.8 does not push redactions to appservices, so the test hands the bridge the
-	// transactions a homeserver would. Bob's too: a homeserver passes on a redaction it does not
-	// apply (one from another server, checked only against the redacted event).
+	// Pushed like every redaction in these tests (see redactionEvent), Bob's too: a homeserver
+	// passes on a redaction it does not apply (one from another server, checked only against the
+	// redacted event).
 	pushRedaction := func(sender id.UserID, redacts id.EventID) {
-		e.pushEvents(t, map[string]any{
-			"type": "m.room.redaction", "event_id": "$redact-" + string(sender.Localpart()) + "-" + string(redacts[1:]),
-			"room_id": roomID, "sender": sender, "redacts": redacts, "content": map[string]any{"redacts": redacts},
-			"origin_server_ts": time.Now().UnixMilli(),
-		})
+		eventID := id.EventID("$redact-" + sender.Localpart() + "-" + string(redacts[1:]))
+		e.pushEvents(t, redactionEvent(eventID, roomID, sender, redacts))
 	}
 	redactionOf := func(reply *event.Event) func(*event.Event) bool {
 		return func(evt *event.Event) bool {

@@ -147,6 +147,26 @@ func (b *bridge) waitIdle(t testing.TB, c *tesths.Client, roomID id.RoomID, time
 	}
 }
 
+// redactionEvent is a redaction as a homeserver puts it in a transaction. Dendrite 0.13.8 does
+// not push redactions to appservices (conduwuit does, like every other event of a room the bot
+// is in), so the tests hand the bridge the transactions a homeserver would.
+func redactionEvent(eventID id.EventID, roomID id.RoomID, sender id.UserID, redacts id.EventID) map[string]any {
+	return map[string]any{
+		"type": "m.room.redaction", "event_id": eventID, "room_id": roomID, "sender": sender,
+		"redacts": redacts, "content": map[string]any{"redacts": redacts}, "origin_server_ts": time.Now().UnixMilli(),
+	}
+}
+
+// redactAndPush redacts a message as c and hands the bridge the redaction.
+func (b *bridge) redactAndPush(t testing.TB, c *tesths.Client, roomID id.RoomID, redacts id.EventID) {
+	t.Helper()
+	resp, err := c.RedactEvent(t.Context(), roomID, redacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.pushEvents(t, redactionEvent(resp.EventID, roomID, c.UserID, redacts))
+}
+
 // pushEvents sends the bridge a transaction as the homeserver would.
 func (b *bridge) pushEvents(t testing.TB, events ...map[string]any) {
 	t.Helper()

@@ -255,16 +255,7 @@ func TestFollowRedactionsAndEdits(t *testing.T) {
 	roomID := e.watchedRoom(t, alice)
 
 	origID, got := sendAndWait(t, alice, roomID, postURL(fakeig.CodeCarousel), 3)
-	resp, err := alice.RedactEvent(t.Context(), roomID, origID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Dendrite 0.13.8 never pushes redactions to appservices (conduwuit does, like every other
-	// event of a room the bot is in), so the test hands the bridge the transaction conduwuit would.
-	e.pushEvents(t, map[string]any{
-		"type": "m.room.redaction", "event_id": resp.EventID, "room_id": roomID, "sender": alice.UserID,
-		"redacts": origID, "content": map[string]any{"redacts": origID}, "origin_server_ts": time.Now().UnixMilli(),
-	})
+	e.redactAndPush(t, alice, roomID, origID)
 	for _, reply := range got {
 		alice.WaitFor(t, roomID, replyTimeout, func(evt *event.Event) bool {
 			return evt.Type == event.EventRedaction && evt.Redacts == reply.ID && evt.Sender == reply.Sender

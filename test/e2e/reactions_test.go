@@ -156,16 +156,7 @@ func TestProgressReactionOfRedactedMessage(t *testing.T) {
 	slowID := alice.SendText(t, roomID, postURL(fakeig.CodeSlow))
 	queuedID := alice.SendText(t, roomID, postURL(fakeig.CodeImage))
 	reaction := e.waitProgressReaction(t, alice, roomID, queuedID)
-	resp, err := alice.RedactEvent(t.Context(), roomID, queuedID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Dendrite 0.13.8 does not push redactions to appservices; the test hands the bridge the
-	// transaction a homeserver would.
-	e.pushEvents(t, map[string]any{
-		"type": "m.room.redaction", "event_id": resp.EventID, "room_id": roomID, "sender": alice.UserID,
-		"redacts": queuedID, "content": map[string]any{"redacts": queuedID}, "origin_server_ts": time.Now().UnixMilli(),
-	})
+	e.redactAndPush(t, alice, roomID, queuedID)
 	alice.WaitFor(t, roomID, replyTimeout, redacts(reaction.ID, e.bot))
 	if state := queryValue[string](e.bridge, "SELECT state FROM igbridge_queue_job WHERE event_id=$1", queuedID); state != "cancelled" {
 		t.Fatalf("the redacted message's link is %s, want cancelled", state)
