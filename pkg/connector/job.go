@@ -89,12 +89,7 @@ func (me *matrixError) Error() string { return me.err.Error() }
 func (me *matrixError) Unwrap() error { return me.err }
 
 func (ic *Connector) sendFailureNotice(ctx context.Context, job *queue.Job, message string) {
-	content := &event.MessageEventContent{
-		MsgType:   event.MsgNotice,
-		Body:      message,
-		RelatesTo: replyRelation(job),
-		Mentions:  &event.Mentions{},
-	}
+	content := asAnswer(job, &event.MessageEventContent{MsgType: event.MsgNotice, Body: message})
 	sent, err := ic.sentParts(ctx, job)
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to send failure notice")

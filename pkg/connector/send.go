@@ -28,9 +28,7 @@ func (ic *Connector) sendPost(ctx context.Context, job *queue.Job, pp *preparedP
 		if ic.isRedacted(job.EventID) {
 			return errRedacted
 		}
-		content := itemMessage(post, i, item, opts, ic.Config.CaptionMaxLength)
-		content.RelatesTo = replyRelation(job)
-		content.Mentions = &event.Mentions{}
+		content := asAnswer(job, itemMessage(post, i, item, opts, ic.Config.CaptionMaxLength))
 		if err := ic.sendPart(ctx, job, i, sender, content, sent); err != nil {
 			return err
 		}
@@ -125,13 +123,17 @@ func (ic *Connector) sentParts(ctx context.Context, job *queue.Job) (map[int]boo
 	return sent, nil
 }
 
-// replyRelation makes an answer a reply to the original message, inside its thread if it has one.
-func replyRelation(job *queue.Job) *event.RelatesTo {
+// asAnswer makes content a reply to the job's message, inside its thread if it has one (a real
+// reply there, not a thread fallback). Its empty mentions keep the reply from pinging the link's
+// sender with every item.
+func asAnswer(job *queue.Job, content *event.MessageEventContent) *event.MessageEventContent {
 	rel := &event.RelatesTo{}
 	if job.ThreadRoot != "" {
 		rel.SetThread(job.ThreadRoot, job.EventID)
 	}
-	return rel.SetReplyTo(job.EventID)
+	content.RelatesTo = rel.SetReplyTo(job.EventID)
+	content.Mentions = &event.Mentions{}
+	return content
 }
 
 // partTxnID is the transaction ID of a part of a job's answer: the same on every attempt of a
