@@ -27,29 +27,11 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	if evt.Sender == ic.Bridge.Bot.GetMXID() || ic.Bridge.IsGhostMXID(evt.Sender) {
 		return // our own answers carry the link: never answer them
 	}
-	content := evt.Content.AsMessage()
-	// An edit counts with its new text, answered as a reply to the original message; links the
-	// original already had are not answered twice.
-	answerTo, threadRoot := evt.ID, content.RelatesTo.GetThreadParent()
-	editOf := content.RelatesTo.GetReplaceID()
-	if editOf != "" {
-		if content.NewContent == nil {
-			return
-		}
-		answerTo, content = editOf, content.NewContent
-	}
-	switch content.MsgType {
-	case event.MsgText, event.MsgEmote:
-	case event.MsgNotice:
-		if !ic.Config.RespondToNotices {
-			return
-		}
-	default:
+	msg, ok := readLinkMessage(evt, ic.Config.RespondToNotices, ic.Bridge.Config.CommandPrefix)
+	if !ok {
 		return
 	}
-	if strings.HasPrefix(content.Body, ic.Bridge.Config.CommandPrefix) {
-		return // a command, maybe with a link argument
-	}
+	content, answerTo, threadRoot := msg.content, msg.answerTo, msg.threadRoot
 	log := zerolog.Ctx(ctx).With().
 		Stringer("room_id", evt.RoomID).
 		Stringer("event_id", evt.ID).
@@ -72,12 +54,13 @@ func (ic *Connector) handleMessage(ctx context.Context, evt *event.Event) {
 	} else if !ic.Config.optionsFor(room.Settings).Auto {
 		return // answered only when asked for with `get`
 	}
-	// max_links_per_message holds for a message with all its edits.
+	// Links the original already had are not answered twice, and max_links_per_message holds for
+	// a message with all its edits.
 	maxLinks := ic.Config.MaxLinksPerMessage
-	if editOf != "" {
-		edited, err := ic.editedMessageOf(log.WithContext(ctx), evt, editOf)
+	if msg.edit {
+		edited, err := ic.editedMessageOf(log.WithContext(ctx), evt, answerTo)
 		if err != nil {
-			log.Warn().Err(err).Stringer("edits", editOf).Msg("Failed to check an edit, ignoring it")
+			log.Warn().Err(err).Stringer("edits", answerTo).Msg("Failed to check an edit, ignoring it")
 			return
 		} else if edited == nil {
 			return
@@ -158,14 +141,24 @@ func (ic *Connector) sendOverCapNotice(ctx context.Context, roomID id.RoomID, re
 // message is a link message.
 func (ic *Connector) claimFromCommands(ctx context.Context, evt *event.Event, body string) bool {
 	user, err := ic.Bridge.GetExistingUserByMXID(ctx, evt.Sender)
-	if err != nil || user == nil || user.ManagementRoom != evt.RoomID {
+	inManagementRoom := err == nil && user != nil && user.ManagementRoom == evt.RoomID
+	if !readsAsLink(body, inManagementRoom) {
+		return false
+	} else if inManagementRoom {
+		ic.linkMessages.Store(evt.ID, struct{}{})
+	}
+	return true
+}
+
+// readsAsLink reports whether a message with links is a link message rather than a command.
+// Outside the management room commands need the prefix, which readLinkMessage has ruled out;
+// inside it they need none, so a message starting with a command that takes a link is that command.
+func readsAsLink(body string, inManagementRoom bool) bool {
+	if !inManagementRoom {
 		return true
 	}
-	if fields := strings.Fields(body); len(fields) > 0 && linkCommands[strings.ToLower(fields[0])] {
-		return false
-	}
-	ic.linkMessages.Store(evt.ID, struct{}{})
-	return true
+	fields := strings.Fields(body)
+	return len(fields) == 0 || !linkCommands[strings.ToLower(fields[0])]
 }
 
 // isLinkMessage reports (once) whether an event was claimed by claimFromCommands.

@@ -179,16 +179,6 @@ func (mc *mediaCache) ForgetFailure(ctx context.Context, postKey string) error {
 	return nil
 }
 
-// partTxnID is the transaction ID of a part of a job's answer: the same on every attempt of a
-// round, so a resend after a crash returns the first event, and new in each retry round asked
-// for by a user, whose parts are new messages.
-func partTxnID(job *queue.Job, part int) string {
-	if job.Retries == 0 {
-		return fmt.Sprintf("igbridge-job-%d-%d", job.ID, part)
-	}
-	return fmt.Sprintf("igbridge-job-%d-r%d-%d", job.ID, job.Retries, part)
-}
-
 // sameReaction compares reaction keys as users type them: with or without the emoji
 // presentation selector (U+FE0F), which clients add or leave out.
 func sameReaction(a, b string) bool {

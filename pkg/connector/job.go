@@ -3,11 +3,9 @@ package connector
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
-	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
 
 	"github.com/igbridge/igbridge/pkg/queue"
@@ -91,12 +89,7 @@ func (me *matrixError) Error() string { return me.err.Error() }
 func (me *matrixError) Unwrap() error { return me.err }
 
 func (ic *Connector) sendFailureNotice(ctx context.Context, job *queue.Job, message string) {
-	content := &event.MessageEventContent{
-		MsgType:   event.MsgNotice,
-		Body:      message,
-		RelatesTo: replyRelation(job),
-		Mentions:  &event.Mentions{},
-	}
+	content := asAnswer(job, &event.MessageEventContent{MsgType: event.MsgNotice, Body: message})
 	sent, err := ic.sentParts(ctx, job)
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to send failure notice")
@@ -108,43 +101,3 @@ func (ic *Connector) sendFailureNotice(ctx context.Context, job *queue.Job, mess
 
 // noticePart is the reply part number of a job's failure notice.
 const noticePart = -1
-
-// sendPart sends one part of a job's answer once: a part already recorded is skipped, and the
-// transaction ID makes a resend after a crash return the first event instead of a second one.
-func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sender bridgev2.MatrixAPI, content *event.MessageEventContent, sent map[int]bool) error {
-	if sent[part] {
-		return nil
-	}
-	resp, err := sender.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content},
-		&bridgev2.MatrixSendExtra{TransactionID: partTxnID(job, part)})
-	if err != nil {
-		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to send reply")
-		return &matrixError{fmt.Errorf("failed to send part %d: %w", part, err)}
-	}
-	if err = ic.queue.RecordReply(ctx, job, part, resp.EventID, sender.GetMXID()); err != nil {
-		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to record sent reply")
-	}
-	return nil
-}
-
-// sentParts returns the parts of a job's answer already sent (by an earlier, interrupted attempt).
-func (ic *Connector) sentParts(ctx context.Context, job *queue.Job) (map[int]bool, error) {
-	replies, err := ic.queue.JobReplies(ctx, job.ID)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read sent replies: %w", err)
-	}
-	sent := make(map[int]bool, len(replies))
-	for _, reply := range replies {
-		sent[reply.Part] = true
-	}
-	return sent, nil
-}
-
-// replyRelation makes an answer a reply to the original message, inside its thread if it has one.
-func replyRelation(job *queue.Job) *event.RelatesTo {
-	rel := &event.RelatesTo{}
-	if job.ThreadRoot != "" {
-		rel.SetThread(job.ThreadRoot, job.EventID)
-	}
-	return rel.SetReplyTo(job.EventID)
-}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"html"
 
 	"github.com/rs/zerolog"
@@ -27,9 +28,7 @@ func (ic *Connector) sendPost(ctx context.Context, job *queue.Job, pp *preparedP
 		if ic.isRedacted(job.EventID) {
 			return errRedacted
 		}
-		content := itemMessage(post, i, item, opts, ic.Config.CaptionMaxLength)
-		content.RelatesTo = replyRelation(job)
-		content.Mentions = &event.Mentions{}
+		content := asAnswer(job, itemMessage(post, i, item, opts, ic.Config.CaptionMaxLength))
 		if err := ic.sendPart(ctx, job, i, sender, content, sent); err != nil {
 			return err
 		}
@@ -91,4 +90,58 @@ func itemMessage(post *media.Post, index int, item preparedItem, opts roomOption
 	}
 	content.Format = event.FormatHTML
 	return &content
+}
+
+// sendPart sends one part of a job's answer once: a part already recorded is skipped, and the
+// transaction ID makes a resend after a crash return the first event instead of a second one.
+func (ic *Connector) sendPart(ctx context.Context, job *queue.Job, part int, sender bridgev2.MatrixAPI, content *event.MessageEventContent, sent map[int]bool) error {
+	if sent[part] {
+		return nil
+	}
+	resp, err := sender.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content},
+		&bridgev2.MatrixSendExtra{TransactionID: partTxnID(job, part)})
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to send reply")
+		return &matrixError{fmt.Errorf("failed to send part %d: %w", part, err)}
+	}
+	if err = ic.queue.RecordReply(ctx, job, part, resp.EventID, sender.GetMXID()); err != nil {
+		zerolog.Ctx(ctx).Err(err).Int("part", part).Msg("Failed to record sent reply")
+	}
+	return nil
+}
+
+// sentParts returns the parts of a job's answer already sent (by an earlier, interrupted attempt).
+func (ic *Connector) sentParts(ctx context.Context, job *queue.Job) (map[int]bool, error) {
+	replies, err := ic.queue.JobReplies(ctx, job.ID)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read sent replies: %w", err)
+	}
+	sent := make(map[int]bool, len(replies))
+	for _, reply := range replies {
+		sent[reply.Part] = true
+	}
+	return sent, nil
+}
+
+// asAnswer makes content a reply to the job's message, inside its thread if it has one (a real
+// reply there, not a thread fallback). Its empty mentions keep the reply from pinging the link's
+// sender with every item.
+func asAnswer(job *queue.Job, content *event.MessageEventContent) *event.MessageEventContent {
+	rel := &event.RelatesTo{}
+	if job.ThreadRoot != "" {
+		rel.SetThread(job.ThreadRoot, job.EventID)
+	}
+	content.RelatesTo = rel.SetReplyTo(job.EventID)
+	content.Mentions = &event.Mentions{}
+	return content
+}
+
+// partTxnID is the transaction ID of a part of a job's answer: the same on every attempt of a
+// round, so a resend after a crash returns the first event, and new in each retry round asked
+// for by a user, whose parts are new messages.
+func partTxnID(job *queue.Job, part int) string {
+	if job.Retries == 0 {
+		return fmt.Sprintf("igbridge-job-%d-%d", job.ID, part)
+	}
+	return fmt.Sprintf("igbridge-job-%d-r%d-%d", job.ID, job.Retries, part)
 }
