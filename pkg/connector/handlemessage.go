@@ -105,7 +105,7 @@ func (ic *Connector) enqueue(ctx context.Context, job queue.Job) (int64, error) 
 	case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 		log.Debug().Err(err).Msg("Link over the queue caps")
 		if ic.overCap.allow(job.RoomID, job.Sender, time.Now()) {
-			go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), job.RoomID, job.EventID, err)
+			go ic.sendOverCapNotice(log.WithContext(ic.Bridge.BackgroundCtx), &job, err)
 		}
 	case err != nil:
 		log.Err(err).Str("link", job.LinkURL).Msg("Failed to queue link")
@@ -117,19 +117,15 @@ func (ic *Connector) enqueue(ctx context.Context, job queue.Job) (int64, error) 
 }
 
 // sendOverCapNotice tells the sender that their links were not taken (at most once a minute,
-// see overCapNotices), as a reply to their message (the original, for an edit).
-func (ic *Connector) sendOverCapNotice(ctx context.Context, roomID id.RoomID, replyTo id.EventID, cause error) {
+// see overCapNotices), as an answer to the link's message (the original, for an edit), in its
+// thread.
+func (ic *Connector) sendOverCapNotice(ctx context.Context, job *queue.Job, cause error) {
 	message := "Too many links are waiting in this room; this one was skipped. Try again in a minute."
 	if errors.Is(cause, queue.ErrUserFull) {
 		message = "You have too many links waiting; this one was skipped. Try again in a minute."
 	}
-	content := &event.MessageEventContent{
-		MsgType:   event.MsgNotice,
-		Body:      message,
-		RelatesTo: (&event.RelatesTo{}).SetReplyTo(replyTo),
-		Mentions:  &event.Mentions{},
-	}
-	_, err := ic.Bridge.Bot.SendMessage(ctx, roomID, event.EventMessage, &event.Content{Parsed: content}, nil)
+	content := asAnswer(job, &event.MessageEventContent{MsgType: event.MsgNotice, Body: message})
+	_, err := ic.Bridge.Bot.SendMessage(ctx, job.RoomID, event.EventMessage, &event.Content{Parsed: content}, nil)
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to send over-cap notice")
 	}

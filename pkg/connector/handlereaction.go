@@ -128,7 +128,7 @@ func (ic *Connector) retryLink(ctx, bgCtx context.Context, job *queue.Job, notic
 	case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 		log.Debug().Err(err).Msg("Retry over the queue caps")
 		if ic.overCap.allow(job.RoomID, job.Sender, time.Now()) {
-			go ic.sendOverCapNotice(bgCtx, job.RoomID, notice.EventID, err)
+			go ic.sendOverCapNotice(bgCtx, job, err)
 		}
 		return
 	case err != nil:

@@ -75,13 +75,16 @@ func TestQueueCaps(t *testing.T) {
 }
 
 // TestOverCapEditAnswersOriginal: an edit that adds a link over the cap gets its notice as a
-// reply to the original message, like the edit's answers, not to the edit event.
+// reply to the original message, like the edit's answers, not to the edit event; a link in a
+// thread gets its notice in the thread.
 func TestOverCapEditAnswersOriginal(t *testing.T) {
 	e := startEnv(t, envOptions{network: map[string]any{
 		"queue": map[string]any{"max_pending_per_user": 1},
 	}})
 	alice := e.hs.RegisterUser(t, "alice")
-	roomID := e.watchedRoom(t, alice)
+	bob := e.hs.RegisterUser(t, "bob")
+	roomID := e.watchedRoom(t, alice, bob.UserID)
+	bob.Join(t, roomID)
 	original := alice.SendText(t, roomID, "links follow")
 	// Holds Alice's one allowed job while she edits.
 	e.ig.SetDelay(fakeig.BulkCode(26), 3*time.Second)
@@ -95,4 +98,19 @@ func TestOverCapEditAnswersOriginal(t *testing.T) {
 	if n := len(replies(alice, roomID, edit)); n != 0 {
 		t.Fatalf("the edit event got %d replies, want none", n)
 	}
+
+	// Bob has a notice of his own to get (one a minute per sender): his link over the cap in a
+	// thread gets it there.
+	e.ig.SetDelay(fakeig.BulkCode(28), 3*time.Second)
+	bobBusy := bob.SendText(t, roomID, postURL(fakeig.BulkCode(28)))
+	e.ig.WaitForRequest(t, "www.instagram.com", "/p/"+fakeig.BulkCode(28), replyTimeout)
+	rootID := bob.SendText(t, roomID, "thread root")
+	content := &event.MessageEventContent{MsgType: event.MsgText, Body: postURL(fakeig.BulkCode(29))}
+	content.RelatesTo = (&event.RelatesTo{}).SetThread(rootID, rootID)
+	inThread := bob.SendContent(t, roomID, content)
+	got = waitReplies(t, bob, roomID, inThread, 1)
+	if rel := got[0].Content.AsMessage().RelatesTo; rel.GetThreadParent() != rootID || got[0].Sender != e.bot {
+		t.Fatalf("the over-cap notice of a link in a thread came from %s with %+v, want in thread %s", got[0].Sender, rel, rootID)
+	}
+	waitReplies(t, bob, roomID, bobBusy, 1)
 }
