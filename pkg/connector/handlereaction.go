@@ -122,9 +122,6 @@ func (ic *Connector) retryLink(ctx, bgCtx context.Context, job *queue.Job, notic
 	defer progress.done(bgCtx)
 	reopened, err := ic.queue.Reopen(ctx, job.ID, noticePart)
 	switch {
-	case errors.Is(err, queue.ErrRunning):
-		go ic.retryAfterAttempt(bgCtx, job, notice)
-		return
 	case errors.Is(err, queue.ErrRoomFull), errors.Is(err, queue.ErrUserFull):
 		log.Debug().Err(err).Msg("Retry over the queue caps")
 		if ic.overCap.allow(job.RoomID, job.Sender, time.Now()) {
@@ -135,7 +132,7 @@ func (ic *Connector) retryLink(ctx, bgCtx context.Context, job *queue.Job, notic
 		log.Err(err).Msg("Failed to retry a link")
 		return
 	case !reopened:
-		return // not failed (any more): a retry is under way already
+		return // not failed (any more): a retry is under way already, or the link was answered
 	}
 	progress.queued(job.ID)
 	log.Info().Int64("job_id", job.ID).Msg("Retrying a link on request")

@@ -9,14 +9,12 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// ErrRunning is returned by Reopen for a job still being tried: WaitEnded tells when it is not.
-var ErrRunning = errors.New("job is running")
-
 // Reopen puts a failed job (or one that failed again like the link's last job) back in line to be
 // tried now, with all its attempts, because a user asked for it; the room's and sender's caps hold
 // as for a new link (ErrRoomFull, ErrUserFull). The replies of dropParts (the failure notice) are
 // forgotten in the same transaction, so the new round sends them afresh. It reports false when
-// the job did not fail (pending, done or already reopened), and ErrRunning while it runs.
+// the job did not fail: pending, running (IsRunning and WaitEnded tell when that ends), done or
+// already reopened.
 func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reopened bool, err error) {
 	err = q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		var roomID id.RoomID
@@ -30,8 +28,6 @@ func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reop
 			return nil
 		case err != nil:
 			return err
-		case state == stateRunning:
-			return ErrRunning
 		case state != stateFailed && state != stateRepeated:
 			return nil
 		}
@@ -60,7 +56,7 @@ func (q *Queue) Reopen(ctx context.Context, jobID int64, dropParts ...int) (reop
 		return nil
 	})
 	if err != nil {
-		if !errors.Is(err, ErrRoomFull) && !errors.Is(err, ErrUserFull) && !errors.Is(err, ErrRunning) {
+		if !errors.Is(err, ErrRoomFull) && !errors.Is(err, ErrUserFull) {
 			err = fmt.Errorf("failed to reopen job: %w", err)
 		}
 		return false, err

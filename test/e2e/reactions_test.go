@@ -112,13 +112,7 @@ func TestProgressReaction(t *testing.T) {
 // restart the link is answered and the reaction from before the crash is taken back.
 func TestProgressReactionAfterRestart(t *testing.T) {
 	e := startEnv(t, envOptions{})
-	alice := e.hs.RegisterUser(t, "alice")
-	roomID := e.watchedRoom(t, alice)
-	e.ig.SetDelay(fakeig.CodeSlow, time.Minute)
-	origID := alice.SendText(t, roomID, postURL(fakeig.CodeSlow))
-	reaction := e.waitProgressReaction(t, alice, roomID, origID)
-	e.ig.WaitForRequest(t, "www.instagram.com", "/p/"+fakeig.CodeSlow, replyTimeout)
-	e.crash()
+	alice, roomID, origID, reaction := e.crashWhileFetching(t)
 	e.ig.SetDelay(fakeig.CodeSlow, 0)
 	e.start()
 	waitReplies(t, alice, roomID, origID, 1)
@@ -132,6 +126,18 @@ func TestProgressReactionAfterRestart(t *testing.T) {
 // killed is given up at the next start (it could crash the bridge again); its reaction goes too.
 func TestProgressReactionOfAbandonedLink(t *testing.T) {
 	e := startEnv(t, envOptions{network: map[string]any{"retry": map[string]any{"max_attempts": 1}}})
+	alice, roomID, origID, reaction := e.crashWhileFetching(t)
+	e.start()
+	alice.WaitFor(t, roomID, replyTimeout, redacts(reaction.ID, e.bot))
+	if state := queryValue[string](e.bridge, "SELECT error_class FROM igbridge_queue_job WHERE event_id=$1", origID); state != "interrupted" {
+		t.Fatalf("the job's error class is %q, want interrupted", state)
+	}
+}
+
+// crashWhileFetching posts a link whose Instagram page hangs, kills the bridge once the page was
+// asked for, and returns the room, the link's message and its progress reaction.
+func (e *env) crashWhileFetching(t *testing.T) (*tesths.Client, id.RoomID, id.EventID, *event.Event) {
+	t.Helper()
 	alice := e.hs.RegisterUser(t, "alice")
 	roomID := e.watchedRoom(t, alice)
 	e.ig.SetDelay(fakeig.CodeSlow, time.Minute)
@@ -139,11 +145,7 @@ func TestProgressReactionOfAbandonedLink(t *testing.T) {
 	reaction := e.waitProgressReaction(t, alice, roomID, origID)
 	e.ig.WaitForRequest(t, "www.instagram.com", "/p/"+fakeig.CodeSlow, replyTimeout)
 	e.crash()
-	e.start()
-	alice.WaitFor(t, roomID, replyTimeout, redacts(reaction.ID, e.bot))
-	if state := queryValue[string](e.bridge, "SELECT error_class FROM igbridge_queue_job WHERE event_id=$1", origID); state != "interrupted" {
-		t.Fatalf("the job's error class is %q, want interrupted", state)
-	}
+	return alice, roomID, origID, reaction
 }
 
 // TestProgressReactionOfRedactedMessage: a message redacted while its link waits behind a slow one
